@@ -1,0 +1,28 @@
+# The README's two commands: `make reproduce` and `make test`. Both set up .venv when it is missing.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test lint reproduce corpora
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check esc tests
+
+test: lint
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 WANDB_MODE=offline $(BIN)/pytest -q
+
+corpora: $(STAMP)
+	$(BIN)/esc-data corpus=kws
+	$(BIN)/esc-data corpus=asr
+	$(BIN)/esc-data corpus=sid
+
+reproduce: corpora

@@ -1,0 +1,1 @@
+"""esc: evolution-strategy calibration and standard PTQ calibrators for low-bit speech models."""

@@ -1,0 +1,24 @@
+"""OmegaConf resolvers shared by every Hydra app, registered once on import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = str(PROJECT_ROOT / "conf")
+
+
+def register_resolvers() -> None:
+    """`${project_root:}` lets configs default to folders inside the checkout, from any cwd."""
+    if not OmegaConf.has_resolver("project_root"):
+        OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
+
+
+register_resolvers()
+
+
+def plain_options(node: DictConfig | None) -> dict:
+    """An optional config mapping as a plain dict, for passing on as keyword arguments."""
+    return {} if node is None else OmegaConf.to_container(node, resolve=True)

@@ -1,0 +1,93 @@
+"""One LightningDataModule for every task: splits from a reader, plus a seeded calibration subset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader
+
+from esc.data.dataset import SpeechDataset, pad_collate
+from esc.data.readers import Example
+
+
+class EmptyCalibrationError(ValueError):
+    """No calibration clip to compute statistics on: every calibrator would be meaningless."""
+
+
+class SpeechDataModule(L.LightningDataModule):
+    """Train/validation/test loaders over `read(split)`, and `calibration_dataloader()`.
+
+    The calibration subset is drawn from the training split with its own seed, so every
+    calibrator of one config sees the same clips.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[str], list[Example]],
+        batch_size: int = 32,
+        num_workers: int = 0,
+        calib_size: int = 256,
+        calib_seed: int = 0,
+        test_limit: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.read = read
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.calib_size = calib_size
+        self.calib_seed = calib_seed
+        self.test_limit = test_limit
+        self._splits: dict[str, list[Example]] = {}
+
+    def split(self, name: str) -> list[Example]:
+        """The examples of one split, read once."""
+        if name not in self._splits:
+            examples = self.read(name)
+            if name == "test" and self.test_limit is not None:
+                examples = _seeded_subset(examples, self.test_limit, seed=0)
+            self._splits[name] = examples
+        return self._splits[name]
+
+    def calibration_examples(self) -> list[Example]:
+        """A seeded subset of the training split, of `calib_size` clips (or all of them)."""
+        if self.calib_size < 1:
+            raise EmptyCalibrationError(
+                f"data.calib_size={self.calib_size}: the calibration set is empty; set a positive clip count"
+            )
+        train = self.split("train")
+        if not train:
+            raise EmptyCalibrationError(
+                "the training split has no clips, so the calibration set is empty; check data.root"
+            )
+        return _seeded_subset(train, self.calib_size, self.calib_seed)
+
+    def _loader(self, examples: list[Example], shuffle: bool = False) -> DataLoader:
+        return DataLoader(
+            SpeechDataset(examples),
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            collate_fn=pad_collate,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.split("train"), shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.split("validation"))
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.split("test"))
+
+    def calibration_dataloader(self) -> DataLoader:
+        """The calibration clips, in a fixed order."""
+        return self._loader(self.calibration_examples())
+
+
+def _seeded_subset(examples: list[Example], size: int, seed: int) -> list[Example]:
+    if size >= len(examples):
+        return list(examples)
+    picked = np.random.default_rng(seed).choice(len(examples), size=size, replace=False)
+    return [examples[i] for i in sorted(picked)]

@@ -1,0 +1,32 @@
+"""LibriSpeech, indexed by torchaudio's LIBRISPEECH (root/LibriSpeech/<split folder>/...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torchaudio.datasets import LIBRISPEECH
+
+from esc.data.readers.example import DatasetNotFoundError, Example, check_split
+
+DEFAULT_FOLDERS = {"train": "train-clean-100", "validation": "dev-clean", "test": "test-clean"}
+
+
+def read_librispeech(
+    root: str | Path, split: str, download: bool = False, folders: dict[str, str] | None = None
+) -> list[Example]:
+    """Every utterance of `split` with its upper-case transcript; `folders` maps split to folder."""
+    check_split(split)
+    root = Path(root)
+    folder = (folders or DEFAULT_FOLDERS)[split]
+    if not download and not (root / "LibriSpeech" / folder).is_dir():
+        raise DatasetNotFoundError(
+            f"LibriSpeech {folder} not found at {root / 'LibriSpeech' / folder}: run "
+            f"`esc-data corpus=asr corpus.root={root}` for the synthetic corpus, or set data.download=true "
+            "to fetch the real one with torchaudio"
+        )
+    dataset = LIBRISPEECH(root, url=folder, download=download)
+    examples = []
+    for n in range(len(dataset)):
+        relative, _, transcript, speaker, _, _ = dataset.get_metadata(n)
+        examples.append(Example(root / "LibriSpeech" / relative, transcript, str(speaker)))
+    return examples

@@ -1,0 +1,135 @@
+"""Writes a CorpusPlan to disk: in parallel, resumable, deterministic and idempotent.
+
+The corpus is assembled in `<root>.partial` and renamed into place only when complete, so a
+root folder is either absent or a whole corpus. Each fixed chunk of clips is synthesised in a
+freshly forked worker because eSpeak carries state between utterances: the same chunk then
+always yields the same bytes, whatever the number of workers or the order they finish in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from tqdm import tqdm
+
+from esc.data.synth.plan import SAMPLE_RATE, CorpusPlan
+from esc.data.synth.render import render_clip, render_noise
+
+GENERATOR_VERSION = "1"
+CHUNK_SIZE = 128
+MANIFEST = "esc_manifest.json"
+_CHUNKS_DIR = ".esc_chunks"
+log = logging.getLogger(__name__)
+
+
+class CorpusExistsError(RuntimeError):
+    """The target folder holds something other than the requested corpus."""
+
+
+def write_audio(path: Path, audio: np.ndarray) -> str:
+    """Write 16-bit PCM (wav or flac by suffix) and return the file's sha256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _render_chunk(args: tuple[CorpusPlan, int, Path]) -> int:
+    plan, index, staging = args
+    clips = plan.clips[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE]
+    hashes = {clip.path: write_audio(staging / clip.path, render_clip(clip, plan)) for clip in clips}
+    marker = staging / _CHUNKS_DIR / f"{index}.json"
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(json.dumps(hashes))
+    os.replace(tmp, marker)
+    return len(clips)
+
+
+def read_manifest(root: Path) -> dict | None:
+    """The manifest of a finished corpus at `root`, or None when there is none."""
+    path = root / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def is_complete(root: Path, plan: CorpusPlan) -> bool:
+    """True when `root` holds this exact plan's corpus with every clip present."""
+    manifest = read_manifest(root)
+    if manifest is None or manifest["fingerprint"] != plan.fingerprint(GENERATOR_VERSION):
+        return False
+    return all((root / clip.path).is_file() for clip in plan.clips)
+
+
+def _prepare_staging(staging: Path, fingerprint: str) -> None:
+    """Keep an interrupted build of the same plan, discard one of another plan."""
+    stamp = staging / _CHUNKS_DIR / "fingerprint"
+    if staging.exists() and (not stamp.is_file() or stamp.read_text() != fingerprint):
+        shutil.rmtree(staging)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint)
+
+
+def _render_pending_chunks(plan: CorpusPlan, staging: Path, workers: int) -> None:
+    n_chunks = -(-len(plan.clips) // CHUNK_SIZE)
+    pending = [i for i in range(n_chunks) if not (staging / _CHUNKS_DIR / f"{i}.json").is_file()]
+    done = len(plan.clips) - sum(len(plan.clips[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE]) for i in pending)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["esc.data.synth.render"])
+    with (
+        tqdm(total=len(plan.clips), initial=done, desc=f"esc-data {plan.name}", unit="clip") as bar,
+        context.Pool(workers, maxtasksperchild=1) as pool,
+    ):
+        for count in pool.imap_unordered(_render_chunk, [(plan, i, staging) for i in pending]):
+            bar.update(count)
+
+
+def _corpus_sha256(staging: Path) -> str:
+    hashes: dict[str, str] = {}
+    for marker in (staging / _CHUNKS_DIR).glob("*.json"):
+        hashes.update(json.loads(marker.read_text()))
+    lines = "".join(f"{path} {digest}\n" for path, digest in sorted(hashes.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def build_corpus(plan: CorpusPlan, root: Path, workers: int | None = None, overwrite: bool = False) -> Path:
+    """Synthesise `plan` into `root` unless that exact corpus is already there; return `root`."""
+    root = Path(root)
+    fingerprint = plan.fingerprint(GENERATOR_VERSION)
+    if is_complete(root, plan):
+        log.info("%s: complete corpus with a matching manifest, nothing to do", root)
+        return root
+    manifest = read_manifest(root)
+    damaged_copy = manifest is not None and manifest["fingerprint"] == fingerprint
+    if root.exists() and any(root.iterdir()) and not (overwrite or damaged_copy):
+        found = "another esc corpus" if manifest else "files that are not this corpus"
+        raise CorpusExistsError(
+            f"corpus.root={root} already holds {found}; choose another corpus.root "
+            "or pass corpus.overwrite=true to replace it"
+        )
+    staging = root.with_name(root.name + ".partial")
+    _prepare_staging(staging, fingerprint)
+    _render_pending_chunks(plan, staging, workers or os.cpu_count() or 1)
+    for relative, text in plan.text_files.items():
+        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+        (staging / relative).write_text(text)
+    for noise in plan.noise_files:
+        write_audio(staging / noise.path, render_noise(noise))
+    manifest = {
+        "corpus": plan.name,
+        "fingerprint": fingerprint,
+        "generator_version": GENERATOR_VERSION,
+        "clips": len(plan.clips),
+        "corpus_sha256": _corpus_sha256(staging),
+    }
+    shutil.rmtree(staging / _CHUNKS_DIR)
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    if root.exists():
+        shutil.rmtree(root)
+    os.replace(staging, root)
+    return root

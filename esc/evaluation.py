@@ -1,0 +1,50 @@
+"""Test-split evaluation through Lightning's Trainer.test."""
+
+from __future__ import annotations
+
+import lightning as L
+from torchmetrics import Metric
+
+from esc.data.datamodule import SpeechDataModule
+from esc.metrics import build_metric
+from esc.models.adapter import SpeechAdapter
+
+
+class EvaluationModule(L.LightningModule):
+    """Runs the adapter's steps on each test batch and accumulates one metric."""
+
+    def __init__(self, adapter: SpeechAdapter, metric_name: str) -> None:
+        super().__init__()
+        self.adapter = adapter
+        self.metric_name = metric_name
+        self.metric: Metric = build_metric(metric_name, adapter)
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        inputs = self.adapter.features(batch["waveforms"], batch["lengths"])
+        logits = self.adapter.logits(inputs)
+        self.metric.update(
+            self.adapter.predictions(logits, inputs), self.adapter.references(batch["targets"])
+        )
+        self.log(self.metric_name, self.metric, on_epoch=True, batch_size=len(batch["targets"]))
+
+
+def evaluate(
+    adapter: SpeechAdapter,
+    datamodule: SpeechDataModule,
+    metric_name: str,
+    accelerator: str = "auto",
+    progress: bool = True,
+) -> float:
+    """The metric on the test split, in percent."""
+    trainer = L.Trainer(
+        accelerator=accelerator,
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+    )
+    results = trainer.test(
+        EvaluationModule(adapter, metric_name), dataloaders=datamodule.test_dataloader(), verbose=False
+    )
+    return 100.0 * float(results[0][metric_name])

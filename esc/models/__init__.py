@@ -1,0 +1,1 @@
+"""Speech models behind one adapter: hub checkpoints and embedded zoo models alike."""

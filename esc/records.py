@@ -1,0 +1,63 @@
+"""The run record: metrics.json in DESIGN.md's flat schema, and the config hash that names a run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from esc.config import PROJECT_ROOT
+
+_OUTPUT_KEYS = ("hydra", "output_dir")
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """sha256 of the resolved config without output paths: equal hashes mean the same experiment."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    for key in _OUTPUT_KEYS:
+        container.pop(key, None)
+    return hashlib.sha256(json.dumps(container, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def git_revision() -> str:
+    """The checkout's commit, marked dirty when it has local changes; `unknown` outside git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}-dirty" if dirty else head
+
+
+def device_name() -> str:
+    """The accelerator that ran the evaluation, in words."""
+    return f"cuda:{torch.cuda.get_device_name()}" if torch.cuda.is_available() else "cpu"
+
+
+def finished_now() -> str:
+    """UTC time stamp for `finished_at`."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_json(path: Path, payload: dict | list) -> None:
+    """Write JSON atomically, so a crash never leaves a half-written record behind."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+    tmp.replace(path)

@@ -1,0 +1,46 @@
+"""`esc-run` end to end on a tiny corpus and a tiny local checkpoint, offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+METRICS_KEYS = {
+    "task", "model", "data", "w_bits", "a_bits", "calibrator", "ptq", "seed", "metric", "higher_is_better",
+    "float", "quantized", "n_test", "n_calib", "calib_seconds", "fitness_evals", "fitness_init",
+    "fitness_best", "config_hash", "device", "git", "finished_at",
+}
+
+
+def esc_run(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = [sys.executable, "-m", "esc.apps.run", *overrides, f"hydra.run.dir={run_dir}"]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_float_run_writes_metrics_json_with_the_design_schema(tiny_corpora, tiny_ast_dir, tmp_path):
+    result = esc_run(tmp_path / "run", "task=kws", "data=synth_kws", f"data.root={tiny_corpora['kws']}",
+                     f"model.pretrained={tiny_ast_dir}", "accelerator=cpu")
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert set(metrics) == METRICS_KEYS
+    assert metrics["task"] == "kws" and metrics["data"] == "synth_kws" and metrics["metric"] == "accuracy"
+    assert metrics["n_test"] == 35 and metrics["w_bits"] == metrics["a_bits"] == 32
+    assert 0.0 <= metrics["float"] <= 100.0 and metrics["quantized"] == metrics["float"]
+
+
+def test_missing_data_root_fails_with_a_one_line_hint(tiny_ast_dir, tmp_path):
+    result = esc_run(tmp_path / "run", "data=synth_kws", f"data.root={tmp_path / 'absent'}",
+                     f"model.pretrained={tiny_ast_dir}")
+    assert result.returncode != 0
+    assert "Speech Commands v2 not found" in result.stderr and "esc-data corpus=kws" in result.stderr
+
+
+def test_hub_id_without_network_says_to_download_first(tiny_corpora, tmp_path):
+    result = esc_run(tmp_path / "run", f"data.root={tiny_corpora['kws']}", "data=synth_kws",
+                     "model.pretrained=nobody/no-such-model")
+    assert result.returncode != 0
+    assert "could not be loaded from the hub" in result.stderr and "local dir" in result.stderr
