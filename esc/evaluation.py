@@ -10,6 +10,12 @@ from esc.metrics import build_metric
 from esc.models.adapter import SpeechAdapter
 
 
+def update_metric(metric: Metric, adapter: SpeechAdapter, batch: dict) -> None:
+    """Accumulate one batch of the adapter's predictions against the batch's targets."""
+    inputs = adapter.features(batch["waveforms"], batch["lengths"])
+    metric.update(adapter.predict(inputs), adapter.references(batch["targets"]))
+
+
 class EvaluationModule(L.LightningModule):
     """Runs the adapter's steps on each test batch and accumulates one metric."""
 
@@ -20,11 +26,7 @@ class EvaluationModule(L.LightningModule):
         self.metric: Metric = build_metric(metric_name, adapter)
 
     def test_step(self, batch: dict, batch_idx: int) -> None:
-        inputs = self.adapter.features(batch["waveforms"], batch["lengths"])
-        logits = self.adapter.logits(inputs)
-        self.metric.update(
-            self.adapter.predictions(logits, inputs), self.adapter.references(batch["targets"])
-        )
+        update_metric(self.metric, self.adapter, batch)
         self.log(self.metric_name, self.metric, on_epoch=True, batch_size=len(batch["targets"]))
 
 

@@ -7,27 +7,40 @@ these steps, so evaluation, calibration and ESC never look inside a model.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import torch
 from torch import nn
 
 
 class SpeechAdapter(nn.Module, ABC):
-    """A model plus its own feature extraction and decoding."""
+    """A model plus its own preprocessor (feature extractor or processor) and decoding."""
 
     sample_rate = 16000
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, preprocessor) -> None:
         super().__init__()
         self.model = model
+        self.preprocessor = preprocessor
+
+    def save_pretrained(self, folder: Path) -> None:
+        """Write model and preprocessor so that the family's `load(folder)` reads them back."""
+        self.model.save_pretrained(folder)
+        self.preprocessor.save_pretrained(folder)
+
+    def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Model inputs for a padded waveform batch, made by the model's own preprocessor."""
+        batch = self.preprocessor(
+            self.waveform_list(waveforms, lengths),
+            sampling_rate=self.sample_rate,
+            return_tensors="pt",
+            padding=True,
+        )
+        return {key: value.to(self.device) for key, value in batch.items()}
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
-
-    @abstractmethod
-    def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Model inputs for a padded waveform batch, made by the model's own feature extractor."""
 
     @abstractmethod
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -37,9 +50,17 @@ class SpeechAdapter(nn.Module, ABC):
     def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor | list[str]:
         """Decoded outputs in the metric's terms: class indices or transcripts."""
 
+    def predict(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor | list[str]:
+        """Decoded outputs straight from inputs; autoregressive models decode without `logits`."""
+        return self.predictions(self.logits(inputs), inputs)
+
     @abstractmethod
     def references(self, targets: list[str]) -> torch.Tensor | list[str]:
         """The dataset's targets in the same terms as `predictions`."""
+
+    @abstractmethod
+    def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
+        """The task loss against the dataset's targets (cross-entropy, CTC, ...)."""
 
     def waveform_list(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> list:
         """Unpadded numpy clips, the form that transformers' feature extractors take."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
 from esc.models.adapter import SpeechAdapter
@@ -22,39 +23,40 @@ class LabelMapping:
         self.unknown = unknown
 
     def index(self, label: str) -> int:
+        """The model's class index for a dataset label."""
         name = self.mapping.get(label, label)
         if name in self.label2id:
             return self.label2id[name]
         if self.unknown is not None:
             return self.label2id[self.unknown]
         raise KeyError(
-            f"dataset label {label!r} has no class in the model; add it to model.label_map "
-            f"or set model.unknown_label (model labels: {sorted(self.label2id)[:12]}...)"
+            f"dataset label {label!r} has no class in the model; add it to model.options.label_map "
+            f"or set model.options.unknown_label (model labels: {sorted(self.label2id)[:12]}...)"
         )
 
 
 class AudioClassifierAdapter(SpeechAdapter):
-    """AutoModelForAudioClassification with its AutoFeatureExtractor."""
+    """An audio-classification model with its feature extractor."""
 
     def __init__(
-        self, pretrained: str, label_map: dict[str, str] | None = None, unknown_label: str | None = None
+        self,
+        model: nn.Module,
+        extractor,
+        label_map: dict[str, str] | None = None,
+        unknown_label: str | None = None,
     ) -> None:
-        super().__init__(load_pretrained(AutoModelForAudioClassification.from_pretrained, pretrained))
-        self.extractor = load_pretrained(AutoFeatureExtractor.from_pretrained, pretrained)
-        self.labels = LabelMapping(dict(self.model.config.label2id), label_map, unknown_label)
+        super().__init__(model, extractor)
+        self.labels = LabelMapping(dict(model.config.label2id), label_map, unknown_label)
+
+    @classmethod
+    def load(cls, pretrained: str, **options) -> AudioClassifierAdapter:
+        """AutoModelForAudioClassification and AutoFeatureExtractor from a hub id or local dir."""
+        model = load_pretrained(AutoModelForAudioClassification.from_pretrained, pretrained)
+        return cls(model, load_pretrained(AutoFeatureExtractor.from_pretrained, pretrained), **options)
 
     @property
     def num_classes(self) -> int:
         return int(self.model.config.num_labels)
-
-    def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-        batch = self.extractor(
-            self.waveform_list(waveforms, lengths),
-            sampling_rate=self.sample_rate,
-            return_tensors="pt",
-            padding=True,
-        )
-        return {key: value.to(self.device) for key, value in batch.items()}
 
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.model(**inputs).logits
@@ -64,3 +66,6 @@ class AudioClassifierAdapter(SpeechAdapter):
 
     def references(self, targets: list[str]) -> torch.Tensor:
         return torch.tensor([self.labels.index(t) for t in targets], device=self.device)
+
+    def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
+        return nn.functional.cross_entropy(self.logits(inputs), self.references(targets))

@@ -3,34 +3,40 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 from transformers import AutoModelForCTC, AutoProcessor
 
 from esc.models.adapter import SpeechAdapter
 from esc.models.hub import load_pretrained
 
 
+def normalise_transcript(text: str) -> str:
+    """Upper case with single spaces, as LibriSpeech writes its transcripts."""
+    return " ".join(text.upper().split())
+
+
 class CTCAdapter(SpeechAdapter):
-    """AutoModelForCTC with its processor; transcripts are compared upper-case, as LibriSpeech's."""
+    """A CTC model with its processor (feature extractor plus character tokenizer)."""
 
-    def __init__(self, pretrained: str) -> None:
-        super().__init__(load_pretrained(AutoModelForCTC.from_pretrained, pretrained))
-        self.processor = load_pretrained(AutoProcessor.from_pretrained, pretrained)
+    def __init__(self, model: nn.Module, processor) -> None:
+        super().__init__(model, processor)
 
-    def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-        batch = self.processor(
-            self.waveform_list(waveforms, lengths),
-            sampling_rate=self.sample_rate,
-            return_tensors="pt",
-            padding=True,
-        )
-        return {key: value.to(self.device) for key, value in batch.items()}
+    @classmethod
+    def load(cls, pretrained: str) -> CTCAdapter:
+        """AutoModelForCTC and AutoProcessor from a hub id or local dir."""
+        model = load_pretrained(AutoModelForCTC.from_pretrained, pretrained)
+        return cls(model, load_pretrained(AutoProcessor.from_pretrained, pretrained))
 
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.model(**inputs).logits
 
     def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> list[str]:
-        texts = self.processor.batch_decode(logits.argmax(dim=-1))
-        return [" ".join(text.upper().split()) for text in texts]
+        return [normalise_transcript(text) for text in self.preprocessor.batch_decode(logits.argmax(dim=-1))]
 
     def references(self, targets: list[str]) -> list[str]:
-        return [" ".join(target.upper().split()) for target in targets]
+        return [normalise_transcript(target) for target in targets]
+
+    def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
+        encoded = self.preprocessor.tokenizer(self.references(targets), padding=True, return_tensors="pt")
+        labels = encoded.input_ids.masked_fill(encoded.attention_mask == 0, -100).to(self.device)
+        return self.model(**inputs, labels=labels).loss

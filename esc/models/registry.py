@@ -21,5 +21,5 @@ def build_adapter(model_cfg: DictConfig) -> SpeechAdapter:
     if family not in FAMILIES:
         raise ValueError(f"model.family={family!r} is unknown; choose one of {sorted(FAMILIES)}")
     options = plain_options(model_cfg.get("options"))
-    adapter = FAMILIES[family](model_cfg.pretrained, **options)
+    adapter = FAMILIES[family].load(model_cfg.pretrained, **options)
     return adapter.eval()

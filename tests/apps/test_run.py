@@ -9,9 +9,28 @@ import sys
 from pathlib import Path
 
 METRICS_KEYS = {
-    "task", "model", "data", "w_bits", "a_bits", "calibrator", "ptq", "seed", "metric", "higher_is_better",
-    "float", "quantized", "n_test", "n_calib", "calib_seconds", "fitness_evals", "fitness_init",
-    "fitness_best", "config_hash", "device", "git", "finished_at",
+    "task",
+    "model",
+    "data",
+    "w_bits",
+    "a_bits",
+    "calibrator",
+    "ptq",
+    "seed",
+    "metric",
+    "higher_is_better",
+    "float",
+    "quantized",
+    "n_test",
+    "n_calib",
+    "calib_seconds",
+    "fitness_evals",
+    "fitness_init",
+    "fitness_best",
+    "config_hash",
+    "device",
+    "git",
+    "finished_at",
 }
 
 
@@ -22,8 +41,14 @@ def esc_run(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
 
 
 def test_float_run_writes_metrics_json_with_the_design_schema(tiny_corpora, tiny_ast_dir, tmp_path):
-    result = esc_run(tmp_path / "run", "task=kws", "data=synth_kws", f"data.root={tiny_corpora['kws']}",
-                     f"model.pretrained={tiny_ast_dir}", "accelerator=cpu")
+    result = esc_run(
+        tmp_path / "run",
+        "task=kws",
+        "data=synth_kws",
+        f"data.root={tiny_corpora['kws']}",
+        f"model.pretrained={tiny_ast_dir}",
+        "accelerator=cpu",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert set(metrics) == METRICS_KEYS
@@ -33,14 +58,79 @@ def test_float_run_writes_metrics_json_with_the_design_schema(tiny_corpora, tiny
 
 
 def test_missing_data_root_fails_with_a_one_line_hint(tiny_ast_dir, tmp_path):
-    result = esc_run(tmp_path / "run", "data=synth_kws", f"data.root={tmp_path / 'absent'}",
-                     f"model.pretrained={tiny_ast_dir}")
+    result = esc_run(
+        tmp_path / "run",
+        "data=synth_kws",
+        f"data.root={tmp_path / 'absent'}",
+        f"model.pretrained={tiny_ast_dir}",
+    )
     assert result.returncode != 0
     assert "Speech Commands v2 not found" in result.stderr and "esc-data corpus=kws" in result.stderr
 
 
 def test_hub_id_without_network_says_to_download_first(tiny_corpora, tmp_path):
-    result = esc_run(tmp_path / "run", f"data.root={tiny_corpora['kws']}", "data=synth_kws",
-                     "model.pretrained=nobody/no-such-model")
+    result = esc_run(
+        tmp_path / "run",
+        f"data.root={tiny_corpora['kws']}",
+        "data=synth_kws",
+        "model.pretrained=nobody/no-such-model",
+    )
     assert result.returncode != 0
     assert "could not be loaded from the hub" in result.stderr and "local dir" in result.stderr
+
+
+def tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path) -> list[str]:
+    return [
+        "data=synth_kws",
+        f"data.root={tiny_corpora['kws']}",
+        f"model.pretrained={tiny_ast_dir}",
+        "accelerator=cpu",
+        f"float_cache={tmp_path / 'float_cache'}",
+    ]
+
+
+def test_w8a8_with_each_calibrator_writes_metrics_and_scales(tiny_corpora, tiny_ast_dir, tmp_path):
+    sweep = tmp_path / "sweep"
+    env = os.environ | {"HF_HUB_OFFLINE": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "esc.apps.run",
+        "-m",
+        "quant=w8a8",
+        "calibrator=minmax,percentile,mse,kl",
+        *tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path),
+        f"hydra.sweep.dir={sweep}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(p.read_text()) for p in sorted(sweep.glob("*/metrics.json"))]
+    assert sorted(r["calibrator"] for r in records) == ["kl", "minmax", "mse", "percentile"]
+    for record in records:
+        assert (record["w_bits"], record["a_bits"], record["n_calib"]) == (8, 8, 105)
+        assert record["calib_seconds"] > 0 and 0 <= record["quantized"] <= 100
+    scales = json.loads(next(sweep.glob("*/scales.json")).read_text())
+    assert {entry["name"].rsplit(".", 1)[1] for entry in scales} >= {
+        "input",
+        "weight",
+        "q",
+        "k",
+        "v",
+        "probs",
+    }
+    assert len(list((tmp_path / "float_cache").glob("*.json"))) == 1, "float metric computed once per sweep"
+
+
+def test_unknown_calibrator_lists_the_choices(tmp_path):
+    result = esc_run(tmp_path / "run", "calibrator=nosuch")
+    assert result.returncode != 0
+    assert "Could not find 'calibrator/nosuch'" in result.stderr
+    assert all(name in result.stderr for name in ("minmax", "percentile", "mse", "kl"))
+
+
+def test_bits_outside_two_to_sixteen_are_refused_by_name(tiny_corpora, tiny_ast_dir, tmp_path):
+    result = esc_run(
+        tmp_path / "run", "quant=w8a8", "quant.a_bits=1", *tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path)
+    )
+    assert result.returncode != 0
+    assert "a_bits=1 is outside the allowed range 2..16" in result.stderr

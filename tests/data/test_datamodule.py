@@ -11,13 +11,24 @@ from esc.data.dataset import pad_collate
 
 
 def data_cfg(root, **overrides):
-    base = {"name": "synth_kws", "reader": "speech_commands", "root": str(root), "download": False,
-            "batch_size": 8, "num_workers": 0, "calib_size": 16, "calib_seed": 0, "test_limit": None}
+    base = {
+        "name": "synth_kws",
+        "reader": "speech_commands",
+        "root": str(root),
+        "download": False,
+        "batch_size": 8,
+        "num_workers": 0,
+        "calib_size": 16,
+        "calib_seed": 0,
+        "test_limit": None,
+    }
     return OmegaConf.create(base | overrides)
 
 
 def test_collate_pads_to_the_longest_clip_and_keeps_lengths():
-    batch = pad_collate([{"waveform": torch.ones(3), "target": "a"}, {"waveform": torch.ones(5), "target": "b"}])
+    batch = pad_collate(
+        [{"waveform": torch.ones(3), "target": "a"}, {"waveform": torch.ones(5), "target": "b"}]
+    )
     assert batch["waveforms"].shape == (2, 5)
     assert batch["lengths"].tolist() == [3, 5]
     assert batch["waveforms"][0, 3:].abs().sum() == 0
@@ -49,7 +60,9 @@ def test_empty_training_split_gives_an_empty_calibration_error(tiny_corpora):
 def test_test_limit_keeps_a_fixed_subset(tiny_corpora):
     module = build_datamodule(data_cfg(tiny_corpora["kws"], test_limit=10))
     assert len(module.split("test")) == 10
-    assert module.split("test") == build_datamodule(data_cfg(tiny_corpora["kws"], test_limit=10)).split("test")
+    assert module.split("test") == build_datamodule(data_cfg(tiny_corpora["kws"], test_limit=10)).split(
+        "test"
+    )
 
 
 def test_corrupt_clip_fails_in_loading_with_its_path_not_in_collate(tiny_corpora, tmp_path):

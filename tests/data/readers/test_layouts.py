@@ -90,8 +90,10 @@ def test_train_validation_and_test_speakers_are_disjoint(corpus, tiny_corpora):
 def test_held_out_speakers_use_voice_variants_that_no_training_speaker_uses(corpus, tiny_corpora):
     root, clips = tiny_corpora[corpus], planned(corpus)
     reader = READERS[READER_OF[corpus]]
-    variants = {split: {clips[relative_to(root, e.path)].speaker.variant for e in reader(root, split)}
-                for split in SPLITS}
+    variants = {
+        split: {clips[relative_to(root, e.path)].speaker.variant for e in reader(root, split)}
+        for split in SPLITS
+    }
     assert variants["test"] <= set(VARIANT_POOLS["test"])
     assert not variants["train"] & (variants["test"] | variants["validation"])
 

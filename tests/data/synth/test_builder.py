@@ -35,7 +35,9 @@ def test_other_seed_gives_other_audio(tiny_corpora, tmp_path):
 
 def test_complete_corpus_is_not_generated_again(tiny_corpora, monkeypatch):
     before = {p: p.stat().st_mtime_ns for p in tiny_corpora["kws"].rglob("*")}
-    monkeypatch.setattr(builder, "_render_pending_chunks", lambda *a: pytest.fail("rendered a finished corpus"))
+    monkeypatch.setattr(
+        builder, "_render_pending_chunks", lambda *a: pytest.fail("rendered a finished corpus")
+    )
     build_corpus(make_plan("kws", "tiny", 0), tiny_corpora["kws"])
     assert {p: p.stat().st_mtime_ns for p in tiny_corpora["kws"].rglob("*")} == before
 
@@ -63,10 +65,19 @@ def test_damaged_corpus_with_its_own_manifest_is_rebuilt(tmp_path):
 def test_interrupted_build_leaves_no_root_and_resumes_to_identical_bytes(tiny_corpora, tmp_path):
     root = tmp_path / "kws"
     staging = tmp_path / "kws.partial"
-    command = [sys.executable, "-m", "esc.apps.data", "corpus=kws", "corpus.size=tiny", f"corpus.root={root}",
-               "workers=1", f"hydra.run.dir={tmp_path / 'hydra'}"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "esc.apps.data",
+        "corpus=kws",
+        "corpus.size=tiny",
+        f"corpus.root={root}",
+        "workers=1",
+        f"hydra.run.dir={tmp_path / 'hydra'}",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 120
     while not list(staging.glob(".esc_chunks/*.json")) and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -1,0 +1,72 @@
+"""`esc-train`: train an embedded model on its synthetic corpus and write `zoo/<name>/`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import hydra
+import lightning as L
+from omegaconf import DictConfig
+
+from esc.config import CONFIG_DIR, plain_options
+from esc.data.audio import load_audio
+from esc.data.build import build_datamodule
+from esc.data.synth.builder import read_manifest
+from esc.evaluation import evaluate
+from esc.models.embedded import build_embedded
+from esc.models.registry import FAMILIES
+from esc.models.zoo_card import write_zoo_entry
+from esc.training import EpochSummary, SpecAugment, TrainingModule
+
+log = logging.getLogger(__name__)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
+def main(cfg: DictConfig) -> None:
+    """Build the model that `model.architecture` describes, fit it, test it, ship it."""
+    L.seed_everything(cfg.seed, workers=True)
+    arch = plain_options(cfg.model.architecture)
+    datamodule = build_datamodule(cfg.data)
+    sample = datamodule.calibration_examples()
+    clips = [load_audio(e.path) for e in sample]
+    targets = [e.target for e in datamodule.split("train")]
+    model, extractor = build_embedded(arch, targets, clips, cfg.seed)
+    family = FAMILIES[cfg.model.family]
+    adapter = family(model, extractor, **plain_options(cfg.model.get("options")))
+    train = cfg.model.train
+    specaugment = SpecAugment(**train.specaugment) if train.get("specaugment") else None
+    module = TrainingModule(
+        adapter, cfg.task.metric, train.lr, train.weight_decay, train.warmup_fraction, specaugment
+    )
+    trainer = L.Trainer(
+        max_epochs=train.epochs,
+        accelerator=cfg.accelerator,
+        devices=1,
+        precision=cfg.precision,
+        logger=False,
+        enable_checkpointing=False,
+        callbacks=[EpochSummary(cfg.task.metric)],
+        gradient_clip_val=train.get("grad_clip", 1.0),
+    )
+    started = time.perf_counter()
+    trainer.fit(module, datamodule.train_dataloader(), datamodule.val_dataloader())
+    seconds = time.perf_counter() - started
+    adapter.eval()
+    metric = evaluate(adapter, datamodule, cfg.task.metric, cfg.accelerator)
+    log.info("%s: test %s %.2f after %.0f s of training", cfg.model.name, cfg.task.metric, metric, seconds)
+    manifest = read_manifest(Path(cfg.data.root)) or {}
+    write_zoo_entry(
+        Path(cfg.model.pretrained),
+        adapter,
+        cfg,
+        metric,
+        len(datamodule.split("test")),
+        manifest.get("corpus_sha256"),
+        seconds,
+    )
+
+
+if __name__ == "__main__":
+    main()

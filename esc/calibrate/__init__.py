@@ -1,0 +1,1 @@
+"""Choosing activation scales: the standard calibrators and ESC, behind one entry point."""

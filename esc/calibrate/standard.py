@@ -1,0 +1,65 @@
+"""Quantize a model and set its activation scales with a standard calibrator (minmax, percentile, mse, kl)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader
+
+from esc.config import plain_options
+from esc.models.adapter import SpeechAdapter
+from esc.quant import QuantConfig, calibrate_activations, collecting_statistics, quantize
+from esc.quant.bits import OFF_BITS
+
+
+@dataclass
+class CalibrationResult:
+    """What a calibration cost and, for ESC, how far its search went."""
+
+    seconds: float
+    n_calib: int
+    fitness_evals: int = 0
+    fitness_init: float | None = None
+    fitness_best: float | None = None
+
+
+def is_float(quant_cfg: DictConfig) -> bool:
+    """True when neither weights nor activations are quantized (both at 16 bits or more)."""
+    return quant_cfg.w_bits >= OFF_BITS and quant_cfg.a_bits >= OFF_BITS
+
+
+def quant_config(quant_cfg: DictConfig) -> QuantConfig:
+    """The `quant/` config group as the quantizer's dataclass."""
+    return QuantConfig(
+        w_bits=quant_cfg.w_bits,
+        a_bits=quant_cfg.a_bits,
+        a_symmetric=quant_cfg.a_symmetric,
+        weight_calibrator=quant_cfg.weight_calibrator,
+        keep_float=list(quant_cfg.keep_float),
+        hist_bins=quant_cfg.hist_bins,
+    )
+
+
+@torch.no_grad()
+def collect_statistics(adapter: SpeechAdapter, loader: DataLoader) -> int:
+    """One pass of the model's own inference over the calibration clips; returns the clip count."""
+    clips = 0
+    with collecting_statistics(adapter.model):
+        for batch in loader:
+            adapter.predict(adapter.features(batch["waveforms"], batch["lengths"]))
+            clips += len(batch["targets"])
+    return clips
+
+
+def calibrate_standard(
+    adapter: SpeechAdapter, loader: DataLoader, quant_cfg: DictConfig, calibrator_cfg: DictConfig
+) -> CalibrationResult:
+    """Quantize in place, gather statistics once, and let the named calibrator set every scale."""
+    started = time.perf_counter()
+    quantize(adapter.model, quant_config(quant_cfg))
+    clips = collect_statistics(adapter, loader)
+    calibrate_activations(adapter.model, calibrator_cfg.name, **plain_options(calibrator_cfg.get("options")))
+    return CalibrationResult(seconds=time.perf_counter() - started, n_calib=clips)

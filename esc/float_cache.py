@@ -1,0 +1,43 @@
+"""Float metrics cached per model + data + task, so a sweep evaluates each float model once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from esc.records import write_json
+
+
+def _weights_stamp(pretrained: str) -> list:
+    """Size and mtime of a local checkpoint's files: a retrained model invalidates its entry."""
+    folder = Path(pretrained)
+    if not folder.is_dir():
+        return []
+    return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()]
+
+
+def float_key(cfg: DictConfig) -> str:
+    """Hash of everything the float metric depends on."""
+    payload = {
+        "model": OmegaConf.to_container(cfg.model, resolve=True),
+        "data": OmegaConf.to_container(cfg.data, resolve=True),
+        "metric": cfg.task.metric,
+        "weights": _weights_stamp(cfg.model.pretrained),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def cached_float_metric(cfg: DictConfig, compute: Callable[[], float]) -> float:
+    """The float metric from the cache under `cfg.float_cache`, computing and storing it when absent."""
+    folder = Path(cfg.float_cache)
+    entry = folder / f"{float_key(cfg)}.json"
+    if entry.is_file():
+        return float(json.loads(entry.read_text())["float"])
+    value = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(entry, {"model": cfg.model.name, "data": cfg.data.name, "float": value})
+    return value

@@ -1,0 +1,74 @@
+"""Whisper (encoder–decoder) behind the adapter: `generate` to transcribe, teacher forcing to score."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import nn
+from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
+from esc.models.adapter import SpeechAdapter
+from esc.models.ctc import normalise_transcript
+from esc.models.hub import load_pretrained
+
+_NOT_SPOKEN = re.compile(r"[^A-Z' ]+")
+
+
+def spoken_words(text: str) -> str:
+    """Whisper writes cased, punctuated text; LibriSpeech references are bare upper-case words."""
+    return normalise_transcript(_NOT_SPOKEN.sub(" ", text.upper()))
+
+
+class WhisperAdapter(SpeechAdapter):
+    """WhisperForConditionalGeneration with its processor."""
+
+    def __init__(self, model: nn.Module, processor, max_new_tokens: int = 96) -> None:
+        super().__init__(model, processor)
+        self.max_new_tokens = max_new_tokens
+
+    @classmethod
+    def load(cls, pretrained: str, **options) -> WhisperAdapter:
+        """WhisperForConditionalGeneration and WhisperProcessor from a hub id or local dir."""
+        model = load_pretrained(WhisperForConditionalGeneration.from_pretrained, pretrained)
+        return cls(model, load_pretrained(WhisperProcessor.from_pretrained, pretrained), **options)
+
+    def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        batch = self.preprocessor.feature_extractor(
+            self.waveform_list(waveforms, lengths), sampling_rate=self.sample_rate, return_tensors="pt"
+        )
+        return {"input_features": batch["input_features"].to(self.device)}
+
+    def decoder_inputs(self, transcripts: list[str]) -> dict[str, torch.Tensor]:
+        """Teacher-forcing inputs for `transcripts`, with Whisper's own prefix tokens."""
+        tokens = self.preprocessor.tokenizer(
+            [t.lower() for t in transcripts], padding=True, return_tensors="pt"
+        )
+        ids = tokens.input_ids.to(self.device)
+        return {
+            "decoder_input_ids": ids[:, :-1],
+            "labels": ids[:, 1:].masked_fill(tokens.attention_mask[:, 1:].to(self.device) == 0, -100),
+        }
+
+    def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Teacher-forced token scores; `inputs` must carry `decoder_input_ids`."""
+        return self.model(
+            input_features=inputs["input_features"], decoder_input_ids=inputs["decoder_input_ids"]
+        ).logits
+
+    def predict(self, inputs: dict[str, torch.Tensor]) -> list[str]:
+        generated = self.model.generate(inputs["input_features"], max_new_tokens=self.max_new_tokens)
+        return self.predictions(generated, inputs)
+
+    def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> list[str]:
+        """Transcripts from generated token ids (or from the argmax of teacher-forced scores)."""
+        ids = logits if logits.dim() == 2 else logits.argmax(dim=-1)
+        return [spoken_words(t) for t in self.preprocessor.batch_decode(ids, skip_special_tokens=True)]
+
+    def references(self, targets: list[str]) -> list[str]:
+        return [spoken_words(t) for t in targets]
+
+    def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
+        teacher = self.decoder_inputs(targets)
+        logits = self.logits(inputs | teacher)
+        return nn.functional.cross_entropy(logits.transpose(1, 2), teacher["labels"], ignore_index=-100)

@@ -1,0 +1,38 @@
+"""Writing a trained embedded model into `zoo/<name>/` with its card.json (DESIGN.md's keys)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from esc.models.adapter import SpeechAdapter
+from esc.records import device_name, write_json
+
+
+def write_zoo_entry(
+    folder: Path,
+    adapter: SpeechAdapter,
+    cfg: DictConfig,
+    float_test: float,
+    n_test: int,
+    corpus_sha256: str | None,
+    train_seconds: float,
+) -> None:
+    """Save weights (safetensors), config and preprocessor, then the card that describes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    adapter.save_pretrained(folder)
+    card = {
+        "name": cfg.model.name,
+        "task": cfg.task.name,
+        "architecture": type(adapter.model).__name__,
+        "params": sum(p.numel() for p in adapter.model.parameters()),
+        "metric": cfg.task.metric,
+        "higher_is_better": bool(cfg.task.higher_is_better),
+        "float_test": float_test,
+        "n_test": n_test,
+        "corpus_sha256": corpus_sha256,
+        "train_seconds": round(train_seconds, 1),
+        "train_device": device_name(),
+    }
+    write_json(folder / "card.json", card)

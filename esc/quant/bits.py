@@ -1,0 +1,26 @@
+"""Bit-width validation and integer grids, shared by the config and every quantizer."""
+
+from __future__ import annotations
+
+MIN_BITS = 2
+OFF_BITS = 16  # 16 means "leave this tensor in float": no grid is used at all
+
+
+def check_bits(name: str, bits: int) -> int:
+    """Reject widths outside 2..16 early, naming the bad setting, rather than build a degenerate grid."""
+    if isinstance(bits, bool) or not isinstance(bits, int) or not MIN_BITS <= bits <= OFF_BITS:
+        raise ValueError(
+            f"{name}={bits!r} is outside the allowed range {MIN_BITS}..{OFF_BITS} "
+            f"(integers; {OFF_BITS} = off)"
+        )
+    return bits
+
+
+def integer_grid(bits: int, scheme: str) -> tuple[int, int]:
+    """(qmin, qmax) of a scheme: 'symmetric' is narrow signed so ±amax map to ±qmax; others are unsigned."""
+    if scheme == "symmetric":
+        qmax = 2 ** (bits - 1) - 1
+        return -qmax, qmax
+    if scheme in ("asymmetric", "unsigned"):
+        return 0, 2**bits - 1
+    raise ValueError(f"unknown quantization scheme {scheme!r}; valid: symmetric, asymmetric, unsigned")

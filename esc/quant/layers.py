@@ -1,0 +1,84 @@
+"""Quantized Linear/Conv layers made by swapping the instance's class, not by wrapping it.
+
+A swapped class keeps parameters, state-dict keys, tied weights and torch parametrizations (weight norm)
+exactly where they were; only forward changes, to route the input and weight through their quantizers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from esc.quant.config import QuantConfig
+from esc.quant.quantizers import ActivationQuantizer, WeightQuantizer
+
+LayerForward = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+# Float forward of each supported layer type given an explicit weight; looked up along the class MRO.
+_LAYER_FORWARDS: dict[type[nn.Module], LayerForward] = {}
+_QUANT_CLASSES: dict[type[nn.Module], type[nn.Module]] = {}
+
+
+def register_layer(layer_type: type[nn.Module]) -> Callable[[LayerForward], LayerForward]:
+    """Make `layer_type` (and its subclasses) quantizable by giving its forward with a substituted weight."""
+
+    def add(forward: LayerForward) -> LayerForward:
+        _LAYER_FORWARDS[layer_type] = forward
+        return forward
+
+    return add
+
+
+@register_layer(nn.Linear)
+def _linear_forward(layer: nn.Module, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    return F.linear(x, weight, layer.bias)
+
+
+@register_layer(nn.Conv1d)
+@register_layer(nn.Conv2d)
+def _conv_forward(layer: nn.Module, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    return layer._conv_forward(x, weight, layer.bias)
+
+
+def _registered_forward(layer_class: type[nn.Module]) -> LayerForward | None:
+    return next((_LAYER_FORWARDS[base] for base in layer_class.__mro__ if base in _LAYER_FORWARDS), None)
+
+
+def is_quantizable_layer(module: nn.Module) -> bool:
+    """True for modules of a registered layer type that are not quantized yet."""
+    return not isinstance(module, QuantLayerMixin) and _registered_forward(type(module)) is not None
+
+
+class QuantLayerMixin:
+    """Forward of a quantized layer: quantized input into the float op with the (cached) quantized weight."""
+
+    input_quantizer: ActivationQuantizer
+    weight_quantizer: WeightQuantizer
+    _float_forward: LayerForward
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._float_forward(self.input_quantizer(x), self.weight_quantizer(self.weight))
+
+
+def _quant_class(layer_class: type[nn.Module]) -> type[nn.Module]:
+    # One class per original class (which may itself be a dynamic Parametrized* class), so isinstance checks
+    # against the original type and its parametrization keep working.
+    if layer_class not in _QUANT_CLASSES:
+        _QUANT_CLASSES[layer_class] = type(
+            f"Quant{layer_class.__name__}",
+            (QuantLayerMixin, layer_class),
+            {"_float_forward": _registered_forward(layer_class)},
+        )
+    return _QUANT_CLASSES[layer_class]
+
+
+def quantize_layer(layer: nn.Module, name: str, config: QuantConfig) -> None:
+    """Turn `layer` into its quantized class in place, with `<name>.input` and `<name>.weight` quantizers."""
+    layer.input_quantizer = ActivationQuantizer(
+        f"{name}.input", config.a_bits, config.activation_scheme, config.hist_bins
+    )
+    layer.weight_quantizer = WeightQuantizer(f"{name}.weight", config.w_bits, config.weight_calibrator)
+    layer.__class__ = _quant_class(type(layer))

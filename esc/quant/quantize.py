@@ -1,0 +1,32 @@
+"""Entry point: insert quantizers into a float model in place."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from torch import nn
+
+from esc.quant.attention import attach_attention_quantizers, is_attention_module, route_attention
+from esc.quant.calibrate import calibrate_weights
+from esc.quant.config import QuantConfig
+from esc.quant.layers import QuantLayerMixin, is_quantizable_layer, quantize_layer
+
+
+def quantize(model: nn.Module, config: QuantConfig) -> nn.Module:
+    """Quantize every Linear/Conv1d/Conv2d (input, weight) and attention (q, k, v, probs) in place.
+
+    Modules whose path matches a `config.keep_float` pattern stay float. Weights are calibrated right away;
+    activations need a statistics pass and calibrate_activations before quantized forwards.
+    """
+    if any(isinstance(module, QuantLayerMixin) for module in model.modules()):
+        raise ValueError("model is already quantized")
+    for path, module in list(model.named_modules()):
+        if any(fnmatchcase(path, pattern) for pattern in config.keep_float):
+            continue
+        if is_quantizable_layer(module):
+            quantize_layer(module, path, config)
+        elif is_attention_module(module):
+            attach_attention_quantizers(module, path, config)
+    route_attention(model)
+    calibrate_weights(model)
+    return model

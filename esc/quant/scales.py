@@ -1,0 +1,84 @@
+"""The activation scales as one vector (what ESC optimises), population evaluation and the scales record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+from esc.quant.bits import OFF_BITS
+from esc.quant.inventory import activation_quantizers, scaled_activation_quantizers, weight_quantizers
+
+
+def activation_scale_names(model: nn.Module) -> list[str]:
+    """Names of the entries of the scale vector, in order."""
+    return [q.name for q in scaled_activation_quantizers(model)]
+
+
+def get_activation_scales(model: nn.Module) -> torch.Tensor:
+    """Scales of the quantizers below 16 bits as one float32 vector, in activation_scale_names order."""
+    quantizers = scaled_activation_quantizers(model)
+    missing = [q.name for q in quantizers if not q.is_calibrated]
+    if missing:
+        raise RuntimeError(f"activation quantizers without a scale: {missing}")
+    if not quantizers:
+        return torch.empty(0)
+    return torch.stack([q.scale.detach().float().cpu() for q in quantizers])
+
+
+def set_activation_scales(model: nn.Module, scales: torch.Tensor) -> None:
+    """Write a vector from get_activation_scales (e.g. rescaled by 2**m); zero points are kept."""
+    quantizers = scaled_activation_quantizers(model)
+    scales = scales.detach().reshape(-1)
+    if len(scales) != len(quantizers):
+        raise ValueError(f"expected {len(quantizers)} scales, got {len(scales)}")
+    for quantizer, scale in zip(quantizers, scales, strict=True):
+        quantizer.set_scale(scale)
+
+
+@contextmanager
+def population_scales(model: nn.Module, candidates: torch.Tensor) -> Iterator[None]:
+    """Evaluate P candidate scale vectors (rows of a (P, N) tensor) in one forward of a P-times batch.
+
+    Inside the block, feed `batch.repeat(P, 1, ...)`: rows [p·B, (p+1)·B) of every activation see candidate p.
+    """
+    quantizers = scaled_activation_quantizers(model)
+    if candidates.dim() != 2 or candidates.shape[1] != len(quantizers):
+        raise ValueError(f"candidates must have shape (P, {len(quantizers)}), got {tuple(candidates.shape)}")
+    for index, quantizer in enumerate(quantizers):
+        quantizer.set_population_scales(candidates[:, index])
+    try:
+        yield
+    finally:
+        for quantizer in quantizers:
+            quantizer.set_population_scales(None)
+
+
+def scales_record(model: nn.Module) -> list[dict[str, Any]]:
+    """JSON-ready list of every quantizer for scales.json: name, kind, bits, scale, zero point, signed."""
+    record = [
+        {
+            "name": q.name,
+            "kind": "activation",
+            "bits": q.bits,
+            "scale": float(q.scale) if q.bits < OFF_BITS and q.is_calibrated else None,
+            "zero_point": int(q.zero_point) if q.scheme == "asymmetric" else 0,
+            "signed": q.scheme == "symmetric",
+        }
+        for q in activation_quantizers(model).values()
+    ]
+    record += [
+        {
+            "name": q.name,
+            "kind": "weight",
+            "bits": q.bits,
+            "scale": None if q.scale is None else q.scale.tolist(),
+            "zero_point": 0,
+            "signed": True,
+        }
+        for q in weight_quantizers(model).values()
+    ]
+    return record

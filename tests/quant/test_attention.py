@@ -1,0 +1,111 @@
+"""The esc_fakequant attention function: masks, causality, float delegation and generation."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from esc.quant import QuantConfig, calibrate_activations, collecting_statistics, quant_enabled, quantize
+from esc.quant.attention import additive_mask, attention_quantizers_of
+from tests.quant.tiny_speech_models import TINY_CASES, tiny_ast, tiny_whisper
+
+
+def _calibrate(model: nn.Module, run) -> None:
+    with torch.no_grad(), collecting_statistics(model):
+        run()
+    calibrate_activations(model, "minmax")
+
+
+def test_boolean_masks_become_zero_or_dtype_minimum() -> None:
+    mask = torch.tensor([[[[True, False]]]])
+    query = torch.zeros(1, 1, 1, 4)
+    assert torch.equal(
+        additive_mask(mask, query, query, False), torch.tensor([[[[0.0, torch.finfo(torch.float32).min]]]])
+    )
+
+
+def test_missing_mask_means_top_left_causal_mask_only_for_causal_multi_query_attention() -> None:
+    query, key = torch.zeros(1, 1, 3, 2), torch.zeros(1, 1, 3, 2)
+    causal = additive_mask(None, query, key, True)
+    assert torch.equal(causal == 0, torch.ones(3, 3, dtype=torch.bool).tril())
+    assert additive_mask(None, query, key, False) is None
+    assert additive_mask(None, query[:, :, :1], key, True) is None  # one new token sees the whole cache
+
+
+def test_float_masks_pass_through_unchanged() -> None:
+    mask = torch.randn(1, 1, 2, 2)
+    assert additive_mask(mask, torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 2), True) is mask
+
+
+@pytest.mark.parametrize("bits", [16, 8])
+def test_whisper_decoder_stays_causal_through_the_quantized_attention(bits: int, attention_calls) -> None:
+    case = tiny_whisper()
+    features = case.inputs["input_features"]
+    quantize(case.model, QuantConfig(w_bits=bits, a_bits=bits, hist_bins=256))
+    prefix, changed = torch.tensor([[1, 5, 6, 7]]), torch.tensor([[1, 5, 6, 30]])
+    _calibrate(case.model, lambda: case.model(input_features=features[:1], decoder_input_ids=prefix))
+    with torch.no_grad():
+        logits = case.model(input_features=features[:1], decoder_input_ids=prefix).logits
+        logits_changed = case.model(input_features=features[:1], decoder_input_ids=changed).logits
+    assert attention_calls
+    assert torch.equal(logits[:, :3], logits_changed[:, :3])
+    assert not torch.equal(logits[:, 3], logits_changed[:, 3])
+
+
+def test_whisper_generate_is_bit_exact_at_16_bits_and_runs_quantized_at_8_bits(attention_calls) -> None:
+    case = tiny_whisper()
+    features = case.inputs["input_features"]
+    reference = copy.deepcopy(case.model)
+    options = {
+        "max_new_tokens": 4,
+        "do_sample": False,
+        "return_dict_in_generate": True,
+        "output_scores": True,
+    }
+    with torch.no_grad():
+        expected = reference.generate(features, **options)
+        quantize(case.model, QuantConfig(w_bits=16, a_bits=16))
+        generated = case.model.generate(features, **options)
+    assert torch.equal(generated.sequences, expected.sequences)
+    assert all(torch.equal(a, b) for a, b in zip(generated.scores, expected.scores, strict=True))
+    assert attention_calls
+
+    quantized = tiny_whisper().model
+    quantize(quantized, QuantConfig(hist_bins=256))
+    _calibrate(quantized, lambda: quantized.generate(features, max_new_tokens=4, do_sample=False))
+    with torch.no_grad():
+        scores = quantized.generate(features, **options).scores
+    assert len(scores) == 4 and not torch.equal(scores[0], expected.scores[0])
+
+
+@pytest.mark.parametrize("key", ["ast", "whisper", "wav2vec2_classifier"])
+def test_models_loaded_with_eager_attention_are_reproduced_bit_exactly_when_off(key: str) -> None:
+    case = TINY_CASES[key]()
+    case.model.set_attn_implementation("eager")
+    reference = copy.deepcopy(case.model)
+    quantize(case.model, QuantConfig(hist_bins=256))
+    _calibrate(case.model, lambda: case.output(case.model, case.inputs))
+    with torch.no_grad(), quant_enabled(case.model, False):
+        assert torch.equal(case.output(case.model, case.inputs), case.output(reference, case.inputs))
+
+
+def test_unsupported_float_attention_implementation_is_refused() -> None:
+    case = tiny_ast()
+    case.model.config._attn_implementation = "flex_attention"
+    with pytest.raises(ValueError, match="attn_implementation='flex_attention'"):
+        quantize(case.model, QuantConfig())
+
+
+def test_probabilities_are_quantized_on_an_unsigned_grid_and_returned() -> None:
+    case = tiny_ast()
+    quantize(case.model, QuantConfig(a_bits=4, hist_bins=256))
+    _calibrate(case.model, lambda: case.output(case.model, case.inputs))
+    attention = case.model.audio_spectrogram_transformer.layers[0].attention
+    probs_quantizer = attention_quantizers_of(attention)["probs"]
+    assert probs_quantizer.scheme == "unsigned" and probs_quantizer.zero_point == 0
+    with torch.no_grad():
+        probs = case.model(**case.inputs, output_attentions=True).attentions[0]
+    levels = probs / probs_quantizer.scale
+    assert torch.allclose(levels, levels.round(), atol=1e-3)
+    assert levels.min() >= 0 and levels.round().max() <= 15

@@ -1,0 +1,33 @@
+"""Bit-width validation and integer grids."""
+
+import pytest
+
+from esc.quant.bits import check_bits, integer_grid
+
+
+@pytest.mark.parametrize("bits", [2, 3, 4, 8, 12, 16])
+def test_widths_from_2_to_16_are_accepted(bits: int) -> None:
+    assert check_bits("a_bits", bits) == bits
+
+
+@pytest.mark.parametrize("bits", [0, 1, 17, 32, -8, 2.5, True, "8"])
+def test_widths_outside_2_to_16_raise_naming_setting_value_and_range(bits: object) -> None:
+    with pytest.raises(ValueError, match=r"w_bits=.*2\.\.16"):
+        check_bits("w_bits", bits)
+    with pytest.raises(ValueError, match=repr(bits).replace(".", r"\.")):
+        check_bits("w_bits", bits)
+
+
+def test_symmetric_grid_is_narrow_signed_so_it_mirrors_around_zero() -> None:
+    assert integer_grid(8, "symmetric") == (-127, 127)
+    assert integer_grid(2, "symmetric") == (-1, 1)
+
+
+def test_unsigned_and_asymmetric_grids_start_at_zero() -> None:
+    assert integer_grid(8, "unsigned") == (0, 255)
+    assert integer_grid(4, "asymmetric") == (0, 15)
+
+
+def test_unknown_scheme_raises_listing_valid_schemes() -> None:
+    with pytest.raises(ValueError, match="symmetric, asymmetric, unsigned"):
+        integer_grid(8, "signed")

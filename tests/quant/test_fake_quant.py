@@ -1,0 +1,113 @@
+"""Fake quantization arithmetic: agreement with torch reference ops, error bounds, gradients, populations."""
+
+import pytest
+import torch
+
+from esc.quant.bits import integer_grid
+from esc.quant.fake_quant import fake_quantize, fake_quantize_population, qparams_from_range
+
+
+def _random_case(generator: torch.Generator) -> tuple[torch.Tensor, float, int, int, int]:
+    bits = int(torch.randint(2, 9, (), generator=generator))
+    qmin, qmax = (
+        integer_grid(bits, "asymmetric") if torch.rand((), generator=generator) < 0.5 else (-128, 127)
+    )
+    scale = float(torch.rand((), generator=generator) * 0.5 + 1e-3)
+    zero_point = int(torch.randint(qmin, qmax + 1, (), generator=generator))
+    x = torch.randn(4000, generator=generator) * scale * (qmax - qmin) / 3
+    # Values exactly half-way between grid points check the rounding mode (half to even, like nearbyint).
+    halves = (torch.arange(-200, 200) + 0.5) * scale
+    return torch.cat([x, halves]), scale, zero_point, qmin, qmax
+
+
+def test_per_tensor_is_bit_identical_to_torch_fake_quantize_per_tensor_affine() -> None:
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(100):
+        x, scale, zero_point, qmin, qmax = _random_case(generator)
+        expected = torch.fake_quantize_per_tensor_affine(x, scale, zero_point, qmin, qmax)
+        actual = fake_quantize(x, torch.tensor(scale), torch.tensor(float(zero_point)), qmin, qmax)
+        assert torch.equal(actual, expected)
+
+
+def test_per_channel_is_bit_identical_to_torch_fake_quantize_per_channel_affine() -> None:
+    generator = torch.Generator().manual_seed(1)
+    weight = torch.randn(16, 3, 5, generator=generator)
+    scale = weight.abs().amax(dim=(1, 2)) / 7 * (0.5 + torch.rand(16, generator=generator))
+    expected = torch.fake_quantize_per_channel_affine(
+        weight, scale, torch.zeros(16, dtype=torch.int32), 0, -7, 7
+    )
+    assert torch.equal(fake_quantize(weight, scale.view(-1, 1, 1), None, -7, 7), expected)
+
+
+def test_error_is_at_most_half_a_step_inside_the_representable_range() -> None:
+    generator = torch.Generator().manual_seed(2)
+    for _ in range(300):
+        x, scale, zero_point, qmin, qmax = _random_case(generator)
+        scale_t = torch.tensor(scale)
+        x_hat = fake_quantize(x, scale_t, torch.tensor(float(zero_point)), qmin, qmax)
+        low, high = (qmin - zero_point) * scale_t, (qmax - zero_point) * scale_t
+        inside = (x >= low) & (x <= high)
+        assert inside.any()
+        # Float rounding of x·(1/s) and (q - z)·s adds a few ulps of |x| on top of the exact bound s/2.
+        tolerance = scale_t / 2 + 1e-6 * (x.abs() + scale_t)
+        assert ((x_hat - x).abs() <= tolerance)[inside].all()
+        assert torch.equal(x_hat[x < low], low.expand(int((x < low).sum())))
+        assert torch.equal(x_hat[x > high], high.expand(int((x > high).sum())))
+
+
+def test_outputs_lie_on_the_grid() -> None:
+    x = torch.randn(1000)
+    scale = torch.tensor(0.05)
+    levels = fake_quantize(x, scale, torch.tensor(3.0), 0, 15) / scale + 3
+    assert torch.allclose(levels, levels.round(), atol=1e-4)
+    assert levels.min() >= 0 and levels.max() <= 15
+
+
+def test_gradient_passes_straight_through() -> None:
+    x = torch.randn(50, requires_grad=True)
+    y = fake_quantize(x, torch.tensor(0.1), None, -7, 7)
+    (y * torch.arange(50.0)).sum().backward()
+    assert torch.equal(x.grad, torch.arange(50.0))
+    assert torch.equal(y.detach(), fake_quantize(x.detach(), torch.tensor(0.1), None, -7, 7))
+
+
+def test_no_grad_result_carries_no_autograd_graph() -> None:
+    x = torch.randn(10, requires_grad=True)
+    with torch.no_grad():
+        assert fake_quantize(x, torch.tensor(0.1), None, -7, 7).grad_fn is None
+
+
+def test_population_rows_use_their_own_candidate_scale() -> None:
+    x = torch.randn(2, 3, 4)
+    scales = torch.tensor([0.1, 0.02, 0.3])
+    population = fake_quantize_population(x.repeat(3, 1, 1), scales, None, -7, 7)
+    for p, scale in enumerate(scales):
+        assert torch.equal(population[2 * p : 2 * p + 2], fake_quantize(x, scale, None, -7, 7))
+
+
+def test_population_of_a_transposed_tensor_matches_separate_quantization() -> None:
+    x = torch.randn(4, 5, 2, 3).transpose(1, 2)  # non-contiguous, like attention's q/k/v
+    scales = torch.tensor([0.1, 0.4])
+    population = fake_quantize_population(x, scales, torch.tensor(2.0), 0, 15)
+    assert population.shape == x.shape
+    assert torch.equal(population[:2], fake_quantize(x[:2], scales[0], torch.tensor(2.0), 0, 15))
+    assert torch.equal(population[2:], fake_quantize(x[2:], scales[1], torch.tensor(2.0), 0, 15))
+
+
+def test_population_batch_must_be_a_multiple_of_the_population() -> None:
+    with pytest.raises(ValueError, match="not a multiple of the population size 3"):
+        fake_quantize_population(torch.randn(4, 2), torch.ones(3), None, -7, 7)
+
+
+def test_qparams_include_zero_and_map_the_range_ends_to_the_grid_ends() -> None:
+    scale, zero_point = qparams_from_range(torch.tensor(-1.0), torch.tensor(3.0), 255)
+    assert torch.isclose(scale, torch.tensor(4.0 / 255))
+    assert zero_point == 64
+    scale, zero_point = qparams_from_range(torch.tensor(0.5), torch.tensor(2.0), 15)
+    assert torch.isclose(scale, torch.tensor(2.0 / 15)) and zero_point == 0
+
+
+def test_all_zero_range_gets_a_small_positive_scale() -> None:
+    scale, _ = qparams_from_range(torch.tensor(0.0), torch.tensor(0.0), 127)
+    assert scale > 0
+    assert torch.equal(fake_quantize(torch.zeros(3), scale, None, -127, 127), torch.zeros(3))
