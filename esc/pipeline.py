@@ -9,6 +9,7 @@ from pathlib import Path
 import lightning as L
 from omegaconf import DictConfig
 
+from esc.calibrate.esc import calibrate_esc
 from esc.calibrate.standard import CalibrationResult, calibrate_standard, is_float
 from esc.data.build import build_datamodule
 from esc.evaluation import evaluate
@@ -36,6 +37,15 @@ def recorded_bits(bits: int) -> int:
     return FLOAT_BITS if bits >= OFF_BITS else int(bits)
 
 
+def calibrate(cfg: DictConfig, adapter, datamodule, output_dir: Path) -> CalibrationResult:
+    """ESC for `calibrator=esc`; a standard calibrator (one statistics pass) otherwise."""
+    if cfg.calibrator.name == "esc":
+        return calibrate_esc(
+            adapter, datamodule, cfg.quant, cfg.calibrator, cfg.es, config_hash(cfg), output_dir
+        )
+    return calibrate_standard(adapter, datamodule.calibration_dataloader(), cfg.quant, cfg.calibrator)
+
+
 def run(cfg: DictConfig, output_dir: Path) -> dict:
     """Evaluate float, quantize and calibrate as configured, evaluate again, and write the records."""
     check_task(cfg)
@@ -49,9 +59,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     if is_float(cfg.quant):
         calibration, quantized_metric, calibrator = CalibrationResult(0.0, 0), float_metric, "fp"
     else:
-        calibration = calibrate_standard(
-            adapter, datamodule.calibration_dataloader(), cfg.quant, cfg.calibrator
-        )
+        calibration = calibrate(cfg, adapter, datamodule, output_dir)
         log.info(
             "%s calibration of %d clips: %.1f s",
             cfg.calibrator.name,

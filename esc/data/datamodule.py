@@ -63,7 +63,8 @@ class SpeechDataModule(L.LightningDataModule):
             )
         return _seeded_subset(train, self.calib_size, self.calib_seed)
 
-    def _loader(self, examples: list[Example], shuffle: bool = False) -> DataLoader:
+    def loader(self, examples: list[Example], shuffle: bool = False) -> DataLoader:
+        """A padded-batch loader over any list of examples (a split, or part of the calibration set)."""
         return DataLoader(
             SpeechDataset(examples),
             batch_size=self.batch_size,
@@ -73,17 +74,17 @@ class SpeechDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.split("train"), shuffle=True)
+        return self.loader(self.split("train"), shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.split("validation"))
+        return self.loader(self.split("validation"))
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(self.split("test"))
+        return self.loader(self.split("test"))
 
     def calibration_dataloader(self) -> DataLoader:
         """The calibration clips, in a fixed order."""
-        return self._loader(self.calibration_examples())
+        return self.loader(self.calibration_examples())
 
 
 def _seeded_subset(examples: list[Example], size: int, seed: int) -> list[Example]:

@@ -39,6 +39,11 @@ class SpeechAdapter(nn.Module, ABC):
         return {key: value.to(self.device) for key, value in batch.items()}
 
     @property
+    def architecture(self) -> str:
+        """The transformers or SpeechBrain model class, as card.json names it."""
+        return type(self.model).__name__
+
+    @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
@@ -61,6 +66,22 @@ class SpeechAdapter(nn.Module, ABC):
     @abstractmethod
     def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
         """The task loss against the dataset's targets (cross-entropy, CTC, ...)."""
+
+    def reference_inputs(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Inputs for scoring the model's outputs; decoders add their teacher-forcing tokens here."""
+        return inputs
+
+    def embeddings(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The model-level vectors that an output-MSE calibration loss compares (logits by default)."""
+        return self.logits(inputs)
+
+    def per_example_loss(
+        self, logits: torch.Tensor, inputs: dict[str, torch.Tensor], references: torch.Tensor
+    ) -> torch.Tensor:
+        """Task loss per batch row, so a population batch yields one loss per candidate."""
+        flat = logits.reshape(-1, logits.shape[-1])
+        rows = nn.functional.cross_entropy(flat, references.reshape(-1), reduction="none", ignore_index=-100)
+        return rows.reshape(logits.shape[0], -1).mean(dim=1)
 
     def waveform_list(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> list:
         """Unpadded numpy clips, the form that transformers' feature extractors take."""

@@ -1,0 +1,93 @@
+"""ESC: a local per-quantizer calibration, then a global evolution strategy over all activation scales.
+
+scale_j = local_j · 2^θ_j; θ starts at 0 (the local step's scales), so the search can only keep or
+improve the calibration fitness. An optional held-out part of the calibration clips chooses among
+the best candidates, because the search alone overfits a few hundred clips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from esc.calibrate.fitness import PopulationFitness
+from esc.calibrate.global_search import SearchSettings, search, thetas_to_scales
+from esc.calibrate.standard import CalibrationResult, calibrate_standard
+from esc.data.datamodule import SpeechDataModule
+from esc.models.adapter import SpeechAdapter
+from esc.quant import get_activation_scales, set_activation_scales
+
+log = logging.getLogger(__name__)
+
+
+def search_settings(es_cfg: DictConfig) -> SearchSettings:
+    """The `es` config group's search fields."""
+    fields = SearchSettings.__dataclass_fields__
+    return SearchSettings(
+        **{k: v for k, v in OmegaConf.to_container(es_cfg, resolve=True).items() if k in fields}
+    )
+
+
+def checkpoint_path(es_cfg: DictConfig, run_hash: str, base: torch.Tensor) -> Path:
+    """One checkpoint per config and local-step result: a changed local step starts a fresh search."""
+    base_hash = hashlib.sha256(base.numpy().tobytes()).hexdigest()[:8]
+    return Path(es_cfg.checkpoint_dir) / f"{run_hash}-{base_hash}.pkl"
+
+
+def calibrate_esc(
+    adapter: SpeechAdapter,
+    datamodule: SpeechDataModule,
+    quant_cfg: DictConfig,
+    calibrator_cfg: DictConfig,
+    es_cfg: DictConfig,
+    run_hash: str,
+    output_dir: Path,
+) -> CalibrationResult:
+    """Local step with `calibrator.local`, then the global search configured by `es`."""
+    started = time.perf_counter()
+    local_cfg = OmegaConf.create({"name": calibrator_cfg.local, "options": calibrator_cfg.local_options})
+    local = calibrate_standard(adapter, datamodule.calibration_dataloader(), quant_cfg, local_cfg)
+    base = get_activation_scales(adapter.model)
+    clips = datamodule.calibration_examples()
+    held = int(round(es_cfg.holdout * len(clips)))
+    if held >= len(clips):
+        raise ValueError(f"es.holdout={es_cfg.holdout} leaves no calibration clip for the search")
+    fitness = PopulationFitness(adapter, datamodule.loader(clips[held:]), es_cfg.fitness, es_cfg.chunk_rows)
+
+    def evaluate(thetas: np.ndarray) -> np.ndarray:
+        return fitness(thetas_to_scales(base, thetas)).numpy()
+
+    state = search(evaluate, len(base), search_settings(es_cfg), checkpoint_path(es_cfg, run_hash, base))
+    chosen, chosen_fitness = state.best_theta, state.best_fitness
+    if held:
+        holdout = PopulationFitness(
+            adapter, datamodule.loader(clips[:held]), es_cfg.fitness, es_cfg.chunk_rows
+        )
+        finalists = [*state.top, (state.start_fitness, np.zeros(len(base)))]
+        thetas = np.stack([theta for _, theta in finalists])
+        chosen_fitness, chosen = finalists[int(torch.argmin(holdout(thetas_to_scales(base, thetas))))]
+    set_activation_scales(adapter.model, thetas_to_scales(base, chosen[None])[0])
+    pd.DataFrame(state.history, columns=["evals", "best_fitness", "sigma", "seconds"]).to_csv(
+        output_dir / "es_history.csv", index=False
+    )
+    log.info(
+        "ESC: fitness %.5g → %.5g in %d evaluations (%.1f evals/s)",
+        state.start_fitness,
+        chosen_fitness,
+        state.evals,
+        state.evals / max(state.seconds, 1e-9),
+    )
+    return CalibrationResult(
+        seconds=time.perf_counter() - started,
+        n_calib=local.n_calib,
+        fitness_evals=state.evals,
+        fitness_init=state.start_fitness,
+        fitness_best=chosen_fitness,
+    )

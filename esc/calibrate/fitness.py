@@ -1,0 +1,102 @@
+"""ESC's model-level fitness: how far the quantized outputs are from the cached float outputs.
+
+The float outputs of the calibration clips are computed once. A population of P candidate
+scale vectors is scored in batched forwards of the clip batch repeated P times (candidate-major),
+chunked so that one forward holds at most `chunk_rows` rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+from torch.utils.data import DataLoader
+
+from esc.models.adapter import SpeechAdapter
+from esc.quant import population_scales, quant_enabled
+
+
+def kl_rows(quantized: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """KL(float ‖ quantized) of the output posteriors, averaged over any frame/token axis."""
+    log_q = F.log_softmax(quantized.float(), dim=-1)
+    log_p = F.log_softmax(reference.float(), dim=-1)
+    kl = (log_p.exp() * (log_p - log_q)).sum(dim=-1)
+    return kl.reshape(kl.shape[0], -1).mean(dim=1)
+
+
+def mse_rows(quantized: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per row between quantized and float outputs (or embeddings)."""
+    return (quantized.float() - reference.float()).pow(2).reshape(quantized.shape[0], -1).mean(dim=1)
+
+
+@dataclass(frozen=True)
+class FitnessKind:
+    """Which outputs a fitness compares, what it caches from the float model, and the row loss."""
+
+    outputs: Callable[[SpeechAdapter, dict], torch.Tensor]
+    reference: Callable[[SpeechAdapter, dict, list[str]], torch.Tensor]
+    rows: Callable[[SpeechAdapter, torch.Tensor, dict, torch.Tensor], torch.Tensor]
+
+
+FITNESS: dict[str, FitnessKind] = {
+    "kl": FitnessKind(
+        lambda a, x: a.logits(x), lambda a, x, t: a.logits(x), lambda a, q, x, r: kl_rows(q, r)
+    ),
+    "mse": FitnessKind(
+        lambda a, x: a.embeddings(x), lambda a, x, t: a.embeddings(x), lambda a, q, x, r: mse_rows(q, r)
+    ),
+    "task": FitnessKind(
+        lambda a, x: a.logits(x),
+        lambda a, x, t: a.references(t),
+        lambda a, q, x, r: a.per_example_loss(q, x, r),
+    ),
+}
+
+
+def repeat_rows(value: torch.Tensor, times: int) -> torch.Tensor:
+    """The batch repeated `times` times along rows, candidate-major."""
+    return value.repeat(times, *([1] * (value.dim() - 1)))
+
+
+class PopulationFitness:
+    """Scores candidate scale vectors on a fixed set of clips against cached float outputs."""
+
+    def __init__(self, adapter: SpeechAdapter, loader: DataLoader, kind: str, chunk_rows: int) -> None:
+        if kind not in FITNESS:
+            raise ValueError(f"es.fitness={kind!r} is unknown; choose one of {sorted(FITNESS)}")
+        self.adapter = adapter
+        self.kind = FITNESS[kind]
+        self.chunk_rows = chunk_rows
+        self.batches: list[tuple[dict, torch.Tensor]] = []
+        self.clips = 0
+        with torch.no_grad(), quant_enabled(adapter.model, False):
+            for batch in loader:
+                inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
+                self.batches.append((inputs, self.kind.reference(adapter, inputs, batch["targets"])))
+                self.clips += len(batch["targets"])
+        if not self.clips:
+            raise ValueError("the ESC fitness set is empty: no calibration clip to score candidates on")
+
+    @torch.no_grad()
+    def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
+        """Mean fitness over the clips for each row of `candidates` (P, N); lower is better."""
+        total = torch.zeros(len(candidates), dtype=torch.float64)
+        for inputs, reference in self.batches:
+            rows = len(reference)
+            group = max(1, self.chunk_rows // rows)
+            for start in range(0, len(candidates), group):
+                chunk = candidates[start : start + group]
+                repeated = {k: repeat_rows(v, len(chunk)) for k, v in inputs.items()}
+                with population_scales(self.adapter.model, chunk):
+                    outputs = self.kind.outputs(self.adapter, repeated)
+                losses = self.kind.rows(self.adapter, outputs, repeated, repeat_rows(reference, len(chunk)))
+                total[start : start + len(chunk)] += (
+                    losses.reshape(len(chunk), rows).sum(dim=1).double().cpu()
+                )
+        if not torch.isfinite(total).all():
+            raise FloatingPointError(
+                "ESC fitness is NaN or Inf for some candidates; check the model's outputs"
+            )
+        return total / self.clips

@@ -1,0 +1,47 @@
+"""nevergrad optimizers for ESC's global step, by the name that `es.optimizer` gives.
+
+The search runs over θ (one log2 multiplier per quantizer). σ is the parametrization's
+mutation scale, so it means "log2 units" for every optimizer alike. The default is
+ParametrizedCMA named explicitly: nevergrad's plain `CMA` switches algorithms by itself.
+pycma switches its step-size rule to TPA from 300 dimensions on, which nevergrad's
+tell-in-any-order wrapper silently breaks; we keep CSA at every dimension instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import nevergrad as ng
+import numpy as np
+from cma.sigma_adaptation import CMAAdaptSigmaCSA
+
+_CMA_OPTIONS = {"AdaptSigma": CMAAdaptSigmaCSA}
+
+OPTIMIZERS: dict[str, Callable[[int], ng.optimizers.base.ConfiguredOptimizer]] = {
+    "ParametrizedCMA": lambda popsize: ng.optimizers.ParametrizedCMA(
+        scale=1.0, popsize=popsize, diagonal=False, inopts=_CMA_OPTIONS
+    ),
+    "DiagonalCMA": lambda popsize: ng.optimizers.ParametrizedCMA(
+        scale=1.0, popsize=popsize, diagonal=True, inopts=_CMA_OPTIONS
+    ),
+    "OnePlusOne": lambda popsize: ng.optimizers.ParametrizedOnePlusOne(),
+    "DE": lambda popsize: ng.optimizers.DifferentialEvolution(popsize=popsize),
+    "RandomSearch": lambda popsize: ng.optimizers.RandomSearchMaker(),
+}
+
+
+def make_optimizer(
+    name: str, dimension: int, sigma: float, popsize: int, budget: int, seed: int
+) -> ng.optimizers.base.Optimizer:
+    """A seeded optimizer over θ ∈ R^dimension starting at θ = 0 with step σ (log2 units)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"es.optimizer={name!r} is unknown; choose one of {sorted(OPTIMIZERS)}")
+    parametrization = ng.p.Array(init=np.zeros(dimension)).set_mutation(sigma=sigma)
+    parametrization.random_state = np.random.RandomState(seed)
+    return OPTIMIZERS[name](popsize)(parametrization=parametrization, budget=budget, num_workers=popsize)
+
+
+def optimizer_sigma(optimizer: ng.optimizers.base.Optimizer, sigma: float) -> float:
+    """The current step size in log2 units, where the optimizer adapts one (CMA); else σ."""
+    es = getattr(optimizer, "_es", None)
+    return float(es.sigma) * sigma if es is not None and hasattr(es, "sigma") else sigma

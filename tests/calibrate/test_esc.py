@@ -1,0 +1,93 @@
+"""ESC end to end through esc-run: seeded, never worse than its local step, and resumable after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "esc.apps.run",
+        "data=synth_kws",
+        f"data.root={tiny_corpora['kws']}",
+        f"model.pretrained={tiny_ast_dir}",
+        "accelerator=cpu",
+        "quant=w4a4",
+        "calibrator=esc",
+        "data.calib_size=24",
+        "quant.hist_bins=256",
+        "calibrator.local_options.num_candidates=64",
+        "es.budget=96",
+        "es.popsize=8",
+        "es.checkpoint_every=1",
+        f"es.checkpoint_dir={checkpoints}",
+        f"float_cache={run_dir.parent / 'float_cache'}",
+        f"hydra.run.dir={run_dir}",
+        *extra,
+    ]
+
+
+def run_to_end(command: list[str]) -> None:
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, env=os.environ | {"HF_HUB_OFFLINE": "1"}
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_esc_run_records_fitness_history_and_is_never_worse_than_its_start(
+    tiny_corpora, tiny_ast_dir, tmp_path
+):
+    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck"))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["calibrator"] == "esc" and metrics["fitness_evals"] == 96
+    assert metrics["fitness_best"] <= metrics["fitness_init"]
+    history = pd.read_csv(tmp_path / "run" / "es_history.csv")
+    assert list(history.columns) == ["evals", "best_fitness", "sigma", "seconds"]
+    assert history["evals"].tolist() == list(range(8, 97, 8))
+    assert history["best_fitness"].iloc[-1] == metrics["fitness_best"]
+
+
+def test_same_seed_twice_gives_identical_scales(tiny_corpora, tiny_ast_dir, tmp_path):
+    for name in ("a", "b"):
+        run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / name, tmp_path / f"ck-{name}"))
+    assert (tmp_path / "a" / "scales.json").read_text() == (tmp_path / "b" / "scales.json").read_text()
+
+
+def test_killed_run_restarted_ends_identical_to_an_uninterrupted_one(tiny_corpora, tiny_ast_dir, tmp_path):
+    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "straight", tmp_path / "ck-straight"))
+    checkpoints = tmp_path / "ck-killed"
+    command = esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "killed", checkpoints)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=os.environ | {"HF_HUB_OFFLINE": "1"},
+    )
+    deadline = time.monotonic() + 300
+    while not list(checkpoints.glob("*.pkl")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert list(checkpoints.glob("*.pkl")), "the run never checkpointed"
+    assert not (tmp_path / "killed" / "metrics.json").exists(), "the run finished before it could be killed"
+    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "resumed", checkpoints))
+    assert (tmp_path / "resumed" / "scales.json").read_text() == (
+        tmp_path / "straight" / "scales.json"
+    ).read_text()
+
+
+def test_holdout_chooses_among_the_best_candidates(tiny_corpora, tiny_ast_dir, tmp_path):
+    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "es.holdout=0.25"))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["fitness_evals"] == 96 and metrics["fitness_best"] is not None

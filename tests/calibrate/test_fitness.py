@@ -1,0 +1,76 @@
+"""ESC's fitness: cached float outputs, and one population forward equal to separate evaluations."""
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from esc.calibrate.fitness import PopulationFitness, kl_rows, mse_rows
+from esc.calibrate.standard import calibrate_standard
+from esc.data.build import build_datamodule
+from esc.models.classifier import AudioClassifierAdapter
+from esc.quant import get_activation_scales
+
+QUANT = OmegaConf.create(
+    {
+        "w_bits": 4,
+        "a_bits": 4,
+        "a_symmetric": True,
+        "weight_calibrator": "minmax",
+        "keep_float": [],
+        "hist_bins": 256,
+    }
+)
+
+
+@pytest.fixture
+def quantized_ast(tiny_corpora, tiny_ast_dir):
+    data = OmegaConf.create(
+        {
+            "name": "synth_kws",
+            "reader": "speech_commands",
+            "root": str(tiny_corpora["kws"]),
+            "download": False,
+            "batch_size": 6,
+            "num_workers": 0,
+            "calib_size": 12,
+            "calib_seed": 0,
+        }
+    )
+    datamodule = build_datamodule(data)
+    adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
+    calibrate_standard(adapter, datamodule.calibration_dataloader(), QUANT, OmegaConf.create({"name": "mse"}))
+    return adapter, datamodule
+
+
+def test_kl_and_mse_rows_are_zero_only_for_identical_outputs():
+    reference = torch.randn(3, 7)
+    assert torch.equal(kl_rows(reference, reference), torch.zeros(3))
+    assert torch.equal(mse_rows(reference, reference), torch.zeros(3))
+    assert (kl_rows(reference + torch.randn(3, 7), reference) > 0).all()
+
+
+@pytest.mark.parametrize("kind", ["kl", "mse", "task"])
+def test_population_fitness_equals_separate_evaluations(quantized_ast, kind):
+    adapter, datamodule = quantized_ast
+    base = get_activation_scales(adapter.model)
+    candidates = base * torch.exp2(
+        0.3 * torch.randn(5, len(base), generator=torch.Generator().manual_seed(0))
+    )
+    batched = PopulationFitness(adapter, datamodule.calibration_dataloader(), kind, chunk_rows=18)
+    together = batched(candidates)
+    separately = torch.cat([batched(candidate[None]) for candidate in candidates])
+    assert torch.equal(together, separately)
+    assert together.unique().numel() == 5, "different scales must give different fitness"
+
+
+def test_fitness_of_the_local_scales_is_positive_and_float_cache_is_not_quantized(quantized_ast):
+    adapter, datamodule = quantized_ast
+    fitness = PopulationFitness(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=64)
+    assert fitness(get_activation_scales(adapter.model)[None]).item() > 0
+    assert fitness.clips == 12
+
+
+def test_unknown_fitness_lists_the_choices(quantized_ast):
+    adapter, datamodule = quantized_ast
+    with pytest.raises(ValueError, match="es.fitness='ce' is unknown; choose one of"):
+        PopulationFitness(adapter, datamodule.calibration_dataloader(), "ce", chunk_rows=64)

@@ -1,0 +1,70 @@
+"""The ask → evaluate → tell loop: never worse than its start, seeded, and resumable."""
+
+from dataclasses import replace
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from esc.calibrate.global_search import SearchSettings, load_state, search
+
+TARGET = np.array([0.3, -0.2, 0.5, 0.0, -0.4])
+SETTINGS = SearchSettings(budget=96, popsize=8, sigma=0.2, bounds=1.0, seed=1, checkpoint_every=2)
+
+
+def quadratic(thetas: np.ndarray) -> np.ndarray:
+    return ((thetas - TARGET) ** 2).sum(axis=1)
+
+
+def test_search_improves_on_theta_zero_and_records_history(tmp_path):
+    state = search(quadratic, 5, SETTINGS, tmp_path / "ck.pkl")
+    assert state.start_fitness == pytest.approx(float((TARGET**2).sum()))
+    assert state.best_fitness < 0.5 * state.start_fitness
+    assert [row["evals"] for row in state.history] == list(range(8, 97, 8))
+    assert all(a["best_fitness"] >= b["best_fitness"] for a, b in pairwise(state.history))
+    assert state.done and load_state(tmp_path / "ck.pkl").done
+
+
+def test_best_is_the_start_when_nothing_beats_it(tmp_path):
+    state = search(lambda t: (t**2).sum(axis=1), 5, replace(SETTINGS, budget=24), tmp_path / "ck.pkl")
+    assert state.best_fitness == 0.0 and not state.best_theta.any()
+
+
+def test_bounds_clip_every_evaluated_point(tmp_path):
+    seen = []
+
+    def record(thetas):
+        seen.append(thetas)
+        return quadratic(thetas)
+
+    search(record, 5, replace(SETTINGS, sigma=5.0, bounds=0.25), tmp_path / "ck.pkl")
+    assert np.abs(np.concatenate(seen)).max() <= 0.25
+
+
+def test_same_seed_gives_the_same_search(tmp_path):
+    first = search(quadratic, 5, SETTINGS, tmp_path / "a.pkl")
+    second = search(quadratic, 5, SETTINGS, tmp_path / "b.pkl")
+    assert np.array_equal(first.best_theta, second.best_theta)
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_interrupted_search_resumes_to_the_uninterrupted_result(tmp_path):
+    calls = {"n": 0}
+
+    def dies_after_seven_generations(thetas):
+        calls["n"] += 1
+        if calls["n"] > 7:
+            raise Interrupted
+        return quadratic(thetas)
+
+    with pytest.raises(Interrupted):
+        search(dies_after_seven_generations, 5, SETTINGS, tmp_path / "resumed.pkl")
+    partial = load_state(tmp_path / "resumed.pkl")
+    assert partial is not None and not partial.done and partial.evals == 48  # checkpoint every 2 generations
+    resumed = search(quadratic, 5, SETTINGS, tmp_path / "resumed.pkl")
+    uninterrupted = search(quadratic, 5, SETTINGS, tmp_path / "straight.pkl")
+    assert np.array_equal(resumed.best_theta, uninterrupted.best_theta)
+    assert [r["best_fitness"] for r in resumed.history] == [r["best_fitness"] for r in uninterrupted.history]

@@ -1,0 +1,43 @@
+"""The nevergrad optimizers that ESC's global step can use."""
+
+import numpy as np
+import pytest
+from cma.sigma_adaptation import CMAAdaptSigmaCSA
+
+from esc.calibrate.optimizers import OPTIMIZERS, make_optimizer, optimizer_sigma
+
+
+def sphere_run(optimizer, dimension: int, generations: int, popsize: int = 8) -> float:
+    target = np.linspace(-0.5, 0.5, dimension)
+    best = float("inf")
+    for _ in range(generations):
+        for candidate in [optimizer.ask() for _ in range(popsize)]:
+            loss = float(((candidate.value - target) ** 2).sum())
+            best = min(best, loss)
+            optimizer.tell(candidate, loss)
+    return best
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_improves_on_the_start(name):
+    start = float((np.linspace(-0.5, 0.5, 20) ** 2).sum())
+    assert sphere_run(make_optimizer(name, 20, 0.1, 8, 400, seed=0), 20, 50) < 0.8 * start
+
+
+def test_unknown_optimizer_lists_the_choices():
+    with pytest.raises(ValueError, match="es.optimizer='CMA' is unknown; choose one of"):
+        make_optimizer("CMA", 4, 0.1, 8, 10, seed=0)
+
+
+@pytest.mark.parametrize("name", ["ParametrizedCMA", "DiagonalCMA"])
+def test_cma_above_299_dimensions_keeps_csa_and_updates_every_generation(name):
+    optimizer = make_optimizer(name, 400, 0.1, 16, 16 * 6, seed=0)
+    sphere_run(optimizer, 400, generations=6, popsize=16)
+    assert isinstance(optimizer._es.adapt_sigma, CMAAdaptSigmaCSA)
+    assert optimizer._es.countiter == 6, "a tell was silently dropped"
+    assert optimizer_sigma(optimizer, 0.1) != 0.1, "the step size should adapt"
+
+
+def test_same_seed_asks_the_same_points():
+    first, second = (make_optimizer("ParametrizedCMA", 5, 0.1, 4, 8, seed=3) for _ in range(2))
+    assert np.array_equal(first.ask().value, second.ask().value)
