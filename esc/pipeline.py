@@ -1,26 +1,38 @@
-"""One esc-run, as data flows in DESIGN.md: model + data → float evaluation → quantize → calibrate →
-quantized evaluation → record."""
+"""One esc-run, as data flows in DESIGN.md: model + data → float evaluation → quantize (weights: RTN or
+PTQ) → calibrate → quantized evaluation → record."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
 from omegaconf import DictConfig
 
 from esc.calibrate.esc import calibrate_esc
-from esc.calibrate.standard import CalibrationResult, calibrate_standard, is_float
+from esc.calibrate.standard import CalibrationResult, calibrate_standard, is_float, quant_config
 from esc.data.build import build_datamodule
+from esc.data.datamodule import SpeechDataModule
 from esc.evaluation import evaluate
 from esc.float_cache import cached_float_metric
+from esc.models.adapter import SpeechAdapter
 from esc.models.registry import build_adapter
-from esc.quant import scales_record
+from esc.ptq.apply import apply_ptq
+from esc.quant import quantize, scales_record
 from esc.quant.bits import OFF_BITS
 from esc.records import config_hash, device_name, finished_now, git_revision, write_json
 
 log = logging.getLogger(__name__)
 FLOAT_BITS = 32
+
+
+@dataclass
+class Quantization:
+    """What quantizing one model cost: the activation calibration and the weight PTQ."""
+
+    calibration: CalibrationResult
+    ptq_seconds: float = 0.0
 
 
 def check_task(cfg: DictConfig) -> None:
@@ -37,13 +49,28 @@ def recorded_bits(bits: int) -> int:
     return FLOAT_BITS if bits >= OFF_BITS else int(bits)
 
 
-def calibrate(cfg: DictConfig, adapter, datamodule, output_dir: Path) -> CalibrationResult:
+def calibrate(
+    cfg: DictConfig, adapter: SpeechAdapter, datamodule: SpeechDataModule, output_dir: Path
+) -> CalibrationResult:
     """ESC for `calibrator=esc`; a standard calibrator (one statistics pass) otherwise."""
     if cfg.calibrator.name == "esc":
-        return calibrate_esc(
-            adapter, datamodule, cfg.quant, cfg.calibrator, cfg.es, config_hash(cfg), output_dir
-        )
-    return calibrate_standard(adapter, datamodule.calibration_dataloader(), cfg.quant, cfg.calibrator)
+        return calibrate_esc(adapter, datamodule, cfg.calibrator, cfg.es, config_hash(cfg), output_dir)
+    return calibrate_standard(adapter, datamodule.calibration_dataloader(), cfg.calibrator)
+
+
+def quantize_model(
+    cfg: DictConfig, adapter: SpeechAdapter, datamodule: SpeechDataModule, output_dir: Path
+) -> Quantization:
+    """Insert quantizers, then PTQ and activation calibration in the order `ptq.order` says."""
+    quantize(adapter.model, quant_config(cfg.quant))
+    if cfg.ptq.name == "none":
+        return Quantization(calibrate(cfg, adapter, datamodule, output_dir))
+    loader = datamodule.calibration_dataloader()
+    if cfg.ptq.order == "weights_first":
+        ptq_seconds = apply_ptq(adapter, loader, cfg.ptq, activations_quantized=False)
+        return Quantization(calibrate(cfg, adapter, datamodule, output_dir), ptq_seconds)
+    calibration = calibrate(cfg, adapter, datamodule, output_dir)
+    return Quantization(calibration, apply_ptq(adapter, loader, cfg.ptq, activations_quantized=True))
 
 
 def run(cfg: DictConfig, output_dir: Path) -> dict:
@@ -57,19 +84,18 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     )
     log.info("float %s: %.2f", cfg.task.metric, float_metric)
     if is_float(cfg.quant):
-        calibration, quantized_metric, calibrator = CalibrationResult(0.0, 0), float_metric, "fp"
-    else:
-        calibration = calibrate(cfg, adapter, datamodule, output_dir)
-        log.info(
-            "%s calibration of %d clips: %.1f s",
-            cfg.calibrator.name,
-            calibration.n_calib,
-            calibration.seconds,
+        quantization, quantized_metric, calibrator = (
+            Quantization(CalibrationResult(0.0, 0)),
+            float_metric,
+            "fp",
         )
+    else:
+        quantization = quantize_model(cfg, adapter, datamodule, output_dir)
         quantized_metric = evaluate(adapter, datamodule, cfg.task.metric, cfg.accelerator)
         log.info("%s/%s %s: %.2f", cfg.quant.name, cfg.calibrator.name, cfg.task.metric, quantized_metric)
         write_json(output_dir / "scales.json", scales_record(adapter.model))
         calibrator = cfg.calibrator.name
+    calibration = quantization.calibration
     record = {
         "task": cfg.task.name,
         "model": cfg.model.name,
@@ -77,7 +103,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
         "w_bits": recorded_bits(cfg.quant.w_bits),
         "a_bits": recorded_bits(cfg.quant.a_bits),
         "calibrator": calibrator,
-        "ptq": "none",
+        "ptq": cfg.ptq.name,
         "seed": int(cfg.seed),
         "metric": cfg.task.metric,
         "higher_is_better": bool(cfg.task.higher_is_better),
@@ -86,9 +112,11 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
         "n_test": len(datamodule.split("test")),
         "n_calib": calibration.n_calib,
         "calib_seconds": round(calibration.seconds, 3),
+        "ptq_seconds": round(quantization.ptq_seconds, 3),
         "fitness_evals": calibration.fitness_evals,
         "fitness_init": calibration.fitness_init,
         "fitness_best": calibration.fitness_best,
+        "table": cfg.table,
         "config_hash": config_hash(cfg),
         "device": device_name(),
         "git": git_revision(),

@@ -44,7 +44,6 @@ def checkpoint_path(es_cfg: DictConfig, run_hash: str, base: torch.Tensor) -> Pa
 def calibrate_esc(
     adapter: SpeechAdapter,
     datamodule: SpeechDataModule,
-    quant_cfg: DictConfig,
     calibrator_cfg: DictConfig,
     es_cfg: DictConfig,
     run_hash: str,
@@ -53,7 +52,7 @@ def calibrate_esc(
     """Local step with `calibrator.local`, then the global search configured by `es`."""
     started = time.perf_counter()
     local_cfg = OmegaConf.create({"name": calibrator_cfg.local, "options": calibrator_cfg.local_options})
-    local = calibrate_standard(adapter, datamodule.calibration_dataloader(), quant_cfg, local_cfg)
+    local = calibrate_standard(adapter, datamodule.calibration_dataloader(), local_cfg)
     base = get_activation_scales(adapter.model)
     clips = datamodule.calibration_examples()
     held = int(round(es_cfg.holdout * len(clips)))

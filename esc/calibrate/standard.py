@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from esc.config import plain_options
 from esc.models.adapter import SpeechAdapter
-from esc.quant import QuantConfig, calibrate_activations, collecting_statistics, quantize
+from esc.quant import QuantConfig, calibrate_activations, collecting_statistics
 from esc.quant.bits import OFF_BITS
 
 
@@ -55,11 +55,10 @@ def collect_statistics(adapter: SpeechAdapter, loader: DataLoader) -> int:
 
 
 def calibrate_standard(
-    adapter: SpeechAdapter, loader: DataLoader, quant_cfg: DictConfig, calibrator_cfg: DictConfig
+    adapter: SpeechAdapter, loader: DataLoader, calibrator_cfg: DictConfig
 ) -> CalibrationResult:
-    """Quantize in place, gather statistics once, and let the named calibrator set every scale."""
+    """Gather statistics of the quantized model once, and let the named calibrator set every scale."""
     started = time.perf_counter()
-    quantize(adapter.model, quant_config(quant_cfg))
     clips = collect_statistics(adapter, loader)
     calibrate_activations(adapter.model, calibrator_cfg.name, **plain_options(calibrator_cfg.get("options")))
     return CalibrationResult(seconds=time.perf_counter() - started, n_calib=clips)

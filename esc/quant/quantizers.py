@@ -171,6 +171,13 @@ class WeightQuantizer(Quantizer):
         self.scale = scale
         self.fake_weight = fake_quantize(weight.detach(), scale.view(channel_shape), None, qmin, qmax)
 
+    @torch.no_grad()
+    def set_quantized_weight(self, quantized: torch.Tensor) -> None:
+        """Use a weight already rounded onto this quantizer's grid (by GPTQ or AdaRound) from now on."""
+        if self.scale is None:
+            raise RuntimeError(f"weight quantizer {self.name!r} has no scale to round onto")
+        self.fake_weight = quantized.detach()
+
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
         if not self.is_quantizing:
             return weight

@@ -6,38 +6,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-METRICS_KEYS = {
-    "task",
-    "model",
-    "data",
-    "w_bits",
-    "a_bits",
-    "calibrator",
-    "ptq",
-    "seed",
-    "metric",
-    "higher_is_better",
-    "float",
-    "quantized",
-    "n_test",
-    "n_calib",
-    "calib_seconds",
-    "fitness_evals",
-    "fitness_init",
-    "fitness_best",
-    "config_hash",
-    "device",
-    "git",
-    "finished_at",
-}
-
-
-def esc_run(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    command = [sys.executable, "-m", "esc.apps.run", *overrides, f"hydra.run.dir={run_dir}"]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+from tests.apps.commands import METRICS_KEYS, esc_run
 
 
 def test_float_run_writes_metrics_json_with_the_design_schema(tiny_corpora, tiny_ast_dir, tmp_path):

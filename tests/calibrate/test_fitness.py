@@ -5,10 +5,10 @@ import torch
 from omegaconf import OmegaConf
 
 from esc.calibrate.fitness import PopulationFitness, kl_rows, mse_rows
-from esc.calibrate.standard import calibrate_standard
+from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
-from esc.quant import get_activation_scales
+from esc.quant import get_activation_scales, quantize
 
 QUANT = OmegaConf.create(
     {
@@ -38,7 +38,8 @@ def quantized_ast(tiny_corpora, tiny_ast_dir):
     )
     datamodule = build_datamodule(data)
     adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
-    calibrate_standard(adapter, datamodule.calibration_dataloader(), QUANT, OmegaConf.create({"name": "mse"}))
+    quantize(adapter.model, quant_config(QUANT))
+    calibrate_standard(adapter, datamodule.calibration_dataloader(), OmegaConf.create({"name": "mse"}))
     return adapter, datamodule
 
 

@@ -1,0 +1,31 @@
+"""AdaRound's learned rounding."""
+
+import torch
+
+from esc.ptq.adaround import adaround
+from esc.quant.fake_quant import fake_quantize
+
+
+def test_rounding_variables_end_at_zero_or_one_and_beat_rtn():
+    torch.manual_seed(0)
+    weight = torch.randn(16, 32)
+    scale = weight.abs().amax(dim=1) / 7
+    rows = torch.randn(512, 32) @ torch.randn(32, 32)
+    quantized, soft = adaround(weight, rows, scale, -7, 7, iters=800, lr=0.05, batch_rows=256)
+    settled = ((soft < 0.01) | (soft > 0.99)).float().mean()
+    assert settled > 0.99, f"only {settled:.1%} of rounding variables reached 0 or 1"
+    rtn = fake_quantize(weight, scale.view(-1, 1), None, -7, 7)
+    error = {
+        name: (rows @ (w - weight).T).pow(2).mean() for name, w in {"ada": quantized, "rtn": rtn}.items()
+    }
+    assert error["ada"] < error["rtn"], error
+
+
+def test_adaround_rounds_each_weight_down_or_up_only():
+    weight = torch.randn(4, 8)
+    scale = weight.abs().amax(dim=1) / 7
+    quantized, _ = adaround(weight, torch.randn(64, 8), scale, -7, 7, iters=20)
+    levels = quantized / scale.view(-1, 1)
+    floor = torch.floor(weight / scale.view(-1, 1))
+    assert torch.allclose(levels, levels.round(), atol=1e-5)
+    assert ((levels - floor).round().abs() <= 1).all() and (levels - floor >= -1e-5).all()
