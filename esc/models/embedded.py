@@ -1,7 +1,8 @@
 """Builders for the embedded models: small, randomly initialised real architectures.
 
 Each builder takes the `model.architecture` config and the training split's label set (or
-transcripts) and returns a transformers model plus the feature extractor saved beside it.
+transcripts) and returns the model plus what is saved beside it: a transformers feature extractor or
+processor, or SpeechBrain's hyperparameters and label encoder.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from transformers import (
     Wav2Vec2ForSequenceClassification,
     Wav2Vec2Processor,
 )
+
+from esc.models.speechbrain_speaker import EcapaHyperparams, label_encoder
 
 INIT_STD = 0.02
 
@@ -93,10 +96,17 @@ def build_wav2vec2_ctc(
     return Wav2Vec2ForCTC(config), processor
 
 
+def build_ecapa(arch: dict, labels: list[str], clips: list[np.ndarray]) -> tuple[nn.Module, object]:
+    """SpeechBrain's filterbanks, ECAPA-TDNN and cosine classifier, as its EncoderClassifier holds them."""
+    hyperparams = EcapaHyperparams(arch["n_mels"], arch["ecapa"], label_encoder(labels))
+    return hyperparams.modules(), hyperparams
+
+
 BUILDERS: dict[str, Callable[[dict, list[str], list[np.ndarray]], tuple[nn.Module, object]]] = {
     "ast": build_ast,
     "wav2vec2_classifier": build_wav2vec2_classifier,
     "wav2vec2_ctc": build_wav2vec2_ctc,
+    "ecapa": build_ecapa,
 }
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from huggingface_hub.errors import HFValidationError
+
 T = TypeVar("T")
 
 
@@ -14,10 +16,13 @@ class ModelNotAvailableError(OSError):
 
 
 def load_pretrained(load: Callable[[str], T], pretrained: str) -> T:
-    """Call `load(pretrained)`, turning a network/cache failure into one clear message."""
+    """Call `load(pretrained)`, turning a network/cache failure into one clear message.
+
+    SpeechBrain, unlike transformers, passes on the hub client's error for a malformed id (a missing folder).
+    """
     try:
         return load(pretrained)
-    except OSError as error:
+    except (OSError, HFValidationError) as error:
         if Path(pretrained).is_dir():
             raise
         raise ModelNotAvailableError(

@@ -8,10 +8,14 @@ from esc.config import plain_options
 from esc.models.adapter import SpeechAdapter
 from esc.models.classifier import AudioClassifierAdapter
 from esc.models.ctc import CTCAdapter
+from esc.models.speechbrain_speaker import SpeechBrainSpeakerAdapter
+from esc.models.whisper import WhisperAdapter
 
 FAMILIES: dict[str, type[SpeechAdapter]] = {
     "audio_classifier": AudioClassifierAdapter,
     "ctc": CTCAdapter,
+    "whisper": WhisperAdapter,
+    "speechbrain_ecapa": SpeechBrainSpeakerAdapter,
 }
 
 

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
 import torch
 from torch import nn
 from transformers import WhisperForConditionalGeneration, WhisperProcessor
+from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
 
 from esc.models.adapter import SpeechAdapter
-from esc.models.ctc import normalise_transcript
 from esc.models.hub import load_pretrained
-
-_NOT_SPOKEN = re.compile(r"[^A-Z' ]+")
-
-
-def spoken_words(text: str) -> str:
-    """Whisper writes cased, punctuated text; LibriSpeech references are bare upper-case words."""
-    return normalise_transcript(_NOT_SPOKEN.sub(" ", text.upper()))
 
 
 class WhisperAdapter(SpeechAdapter):
-    """WhisperForConditionalGeneration with its processor."""
+    """WhisperForConditionalGeneration with its processor.
 
-    def __init__(self, model: nn.Module, processor, max_new_tokens: int = 96) -> None:
+    Transcripts and references are both scored after Whisper's English normaliser, as in Whisper's own
+    LibriSpeech results: Whisper writes "21" and "Mr." where LibriSpeech says TWENTY ONE and MISTER.
+    """
+
+    def __init__(self, model: nn.Module, processor, max_new_tokens: int = 128) -> None:
         super().__init__(model, processor)
         self.max_new_tokens = max_new_tokens
+        self.normalise = EnglishTextNormalizer(processor.tokenizer.english_spelling_normalizer or {})
 
     @classmethod
     def load(cls, pretrained: str, **options) -> WhisperAdapter:
@@ -50,8 +46,19 @@ class WhisperAdapter(SpeechAdapter):
             "labels": ids[:, 1:].masked_fill(tokens.attention_mask[:, 1:].to(self.device) == 0, -100),
         }
 
+    def reference_inputs(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The model's own greedy transcript after Whisper's prefix, as teacher-forcing tokens for `logits`.
+
+        `generate` returns only the new tokens, so the prefix (start, no-timestamps) goes back in front.
+        """
+        generated = self.model.generate(inputs["input_features"], max_new_tokens=self.max_new_tokens)
+        prefix = torch.tensor(self.preprocessor.tokenizer.prefix_tokens, device=generated.device)
+        return inputs | {
+            "decoder_input_ids": torch.cat([prefix.expand(len(generated), -1), generated], dim=1)
+        }
+
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Teacher-forced token scores; `inputs` must carry `decoder_input_ids`."""
+        """Teacher-forced token scores; `inputs` must carry `decoder_input_ids` (see `reference_inputs`)."""
         return self.model(
             input_features=inputs["input_features"], decoder_input_ids=inputs["decoder_input_ids"]
         ).logits
@@ -63,10 +70,10 @@ class WhisperAdapter(SpeechAdapter):
     def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> list[str]:
         """Transcripts from generated token ids (or from the argmax of teacher-forced scores)."""
         ids = logits if logits.dim() == 2 else logits.argmax(dim=-1)
-        return [spoken_words(t) for t in self.preprocessor.batch_decode(ids, skip_special_tokens=True)]
+        return [self.normalise(t) for t in self.preprocessor.batch_decode(ids, skip_special_tokens=True)]
 
     def references(self, targets: list[str]) -> list[str]:
-        return [spoken_words(t) for t in targets]
+        return [self.normalise(t) for t in targets]
 
     def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
         teacher = self.decoder_inputs(targets)

@@ -25,7 +25,7 @@ def write_zoo_entry(
     card = {
         "name": cfg.model.name,
         "task": cfg.task.name,
-        "architecture": type(adapter.model).__name__,
+        "architecture": adapter.architecture,
         "params": sum(p.numel() for p in adapter.model.parameters()),
         "metric": cfg.task.metric,
         "higher_is_better": bool(cfg.task.higher_is_better),

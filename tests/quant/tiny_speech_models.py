@@ -20,6 +20,8 @@ from transformers import (
     WhisperForConditionalGeneration,
 )
 
+from tests.tiny_models import ECAPA_LIKE, WAV2VEC2_LIKE, WHISPER_LIKE
+
 
 @dataclass
 class TinyCase:
@@ -42,23 +44,7 @@ def _audio_with_padding(batch: int = 2, samples: int = 400) -> dict[str, torch.T
     return {"input_values": torch.randn(batch, samples), "attention_mask": mask}
 
 
-_WAV2VEC2_LIKE = dict(
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    intermediate_size=64,
-    conv_dim=(16, 16),
-    conv_stride=(5, 2),
-    conv_kernel=(10, 3),
-    num_conv_pos_embeddings=8,
-    num_conv_pos_embedding_groups=2,
-    feat_extract_norm="layer",
-    do_stable_layer_norm=True,
-    apply_spec_augment=False,
-    vocab_size=12,
-    num_labels=3,
-    classifier_proj_size=16,
-)
+_WAV2VEC2_LIKE = dict(**WAV2VEC2_LIKE, vocab_size=12, num_labels=3)
 
 
 def tiny_ast() -> TinyCase:
@@ -102,15 +88,9 @@ def tiny_hubert_classifier() -> TinyCase:
 def tiny_whisper_config() -> WhisperConfig:
     """One encoder and one decoder layer, d_model 32, 16 mel bins × 32 frames, vocabulary of 40."""
     return WhisperConfig(
+        **WHISPER_LIKE,
         vocab_size=40,
         num_mel_bins=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        d_model=32,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
         max_source_positions=16,
         max_target_positions=16,
         pad_token_id=0,
@@ -136,16 +116,7 @@ def tiny_whisper() -> TinyCase:
 def tiny_ecapa() -> TinyCase:
     """SpeechBrain ECAPA-TDNN embedding model followed by its cosine Classifier with one linear block."""
     torch.manual_seed(0)
-    embedder = ECAPA_TDNN(
-        input_size=16,
-        channels=[32, 32, 32, 32, 64],
-        kernel_sizes=[5, 3, 3, 3, 1],
-        dilations=[1, 2, 3, 4, 1],
-        attention_channels=8,
-        res2net_scale=4,
-        se_channels=8,
-        lin_neurons=16,
-    )
+    embedder = ECAPA_TDNN(input_size=16, **ECAPA_LIKE)
     model = nn.Sequential(
         embedder, Classifier(input_size=16, lin_blocks=1, lin_neurons=16, out_neurons=5)
     ).eval()

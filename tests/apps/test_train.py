@@ -1,0 +1,68 @@
+"""`esc-train` writes a zoo folder that esc-run loads back to the very metric on its card."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.apps.commands import esc_run, run_app
+
+CARD_KEYS = {
+    "name",
+    "task",
+    "architecture",
+    "params",
+    "metric",
+    "higher_is_better",
+    "float_test",
+    "n_test",
+    "corpus_sha256",
+    "train_seconds",
+    "train_device",
+}
+# The config's own architecture, shrunk so one epoch takes seconds; the config path is what is under test.
+SMALL_ECAPA = (
+    "model.architecture.n_mels=16",
+    "model.architecture.ecapa.channels=[32,32,32,32,64]",
+    "model.architecture.ecapa.attention_channels=8",
+    "model.architecture.ecapa.res2net_scale=4",
+    "model.architecture.ecapa.se_channels=8",
+    "model.architecture.ecapa.lin_neurons=16",
+)
+
+
+@pytest.mark.parametrize(
+    ("model", "corpus", "architecture", "shrink"), [("ecapa_sid", "sid", "ECAPA_TDNN", SMALL_ECAPA)]
+)
+def test_one_epoch_model_round_trips_through_zoo_folder_to_its_card_metric(
+    model, corpus, architecture, shrink, tiny_corpora, tmp_path
+):
+    zoo, data = tmp_path / "zoo" / model, f"data.root={tiny_corpora[corpus]}"
+    trained = run_app(
+        "train",
+        tmp_path / "train",
+        f"model={model}",
+        data,
+        f"model.pretrained={zoo}",
+        "model.train.epochs=1",
+        "data.num_workers=0",
+        "accelerator=cpu",
+        *shrink,
+    )
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    card = json.loads((zoo / "card.json").read_text())
+    assert set(card) == CARD_KEYS
+    assert (card["name"], card["task"], card["architecture"]) == (model, corpus, architecture)
+    result = esc_run(
+        tmp_path / "run",
+        f"model={model}",
+        data,
+        f"model.pretrained={zoo}",
+        "quant=fp",
+        "accelerator=cpu",
+        f"float_cache={tmp_path / 'float_cache'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert (metrics["float"], metrics["n_test"]) == (card["float_test"], card["n_test"])

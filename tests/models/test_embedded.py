@@ -1,0 +1,45 @@
+"""The embedded model builders, driven by the `model.architecture` sections of the configs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from esc.config import PROJECT_ROOT, plain_options
+from esc.models.embedded import build_embedded
+from esc.models.registry import FAMILIES
+
+EMBEDDED = sorted(
+    path.stem
+    for path in (PROJECT_ROOT / "conf" / "model").glob("*.yaml")
+    if "architecture" in OmegaConf.load(path).model
+)
+MAX_PARAMS = 2_500_000
+
+
+def model_config(name: str):
+    return OmegaConf.load(PROJECT_ROOT / "conf" / "model" / f"{name}.yaml").model
+
+
+def example_targets(task: str) -> list[str]:
+    if task == "asr":
+        return ["THE QUICK BROWN FOX", "JUMPS OVER THE LAZY DOG'S BACK"]
+    return ["id10002", "id10001", "id10002"] if task == "sid" else ["yes", "no", "yes"]
+
+
+@pytest.mark.parametrize("name", EMBEDDED)
+def test_embedded_config_builds_an_adapter_small_enough_to_train_on_a_cpu(name):
+    cfg = model_config(name)
+    clips = [np.random.default_rng(0).standard_normal(16000).astype(np.float32)]
+    model, preprocessor = build_embedded(plain_options(cfg.architecture), example_targets(cfg.task), clips, 0)
+    adapter = FAMILIES[cfg.family](model, preprocessor, **plain_options(cfg.get("options")))
+    assert sum(p.numel() for p in adapter.model.parameters()) < MAX_PARAMS
+
+
+def test_ecapa_builder_gives_one_class_per_training_speaker_in_sorted_order():
+    cfg = model_config("ecapa_sid")
+    model, hyperparams = build_embedded(plain_options(cfg.architecture), example_targets("sid"), [], 0)
+    assert hyperparams.label_encoder.lab2ind == {"id10001": 0, "id10002": 1}
+    assert model.classifier.weight.shape == (2, cfg.architecture.ecapa.lin_neurons)
+    assert model.compute_features.compute_fbanks.n_mels == cfg.architecture.n_mels

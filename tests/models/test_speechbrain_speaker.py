@@ -1,0 +1,99 @@
+"""The SpeechBrain ECAPA adapter: EncoderClassifier folders in and out, features, scores and embeddings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from speechbrain.inference.classifiers import EncoderClassifier
+from torch import nn
+
+from esc.models.hub import ModelNotAvailableError
+from esc.models.speechbrain_speaker import EcapaHyperparams, SpeechBrainSpeakerAdapter, label_encoder
+from esc.quant import QuantConfig, quantize, weight_quantizers
+from tests.tiny_models import ECAPA_LIKE, save_tiny_ecapa
+
+SPEAKERS = ["id10001", "id10002", "id10003"]
+
+
+@pytest.fixture(scope="module")
+def ecapa_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_ecapa(tmp_path_factory.mktemp("models") / "ecapa", SPEAKERS)
+
+
+@pytest.fixture
+def batch() -> tuple[torch.Tensor, torch.Tensor]:
+    torch.manual_seed(0)
+    return torch.randn(2, 8000), torch.tensor([8000, 5000])
+
+
+def test_saved_folder_is_read_by_plain_encoder_classifier_with_the_same_scores(ecapa_dir, batch):
+    adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir)).eval()
+    classifier = EncoderClassifier.from_hparams(source=str(ecapa_dir), run_opts={"device": "cpu"})
+    waveforms, lengths = batch
+    scores, _, _, labels = classifier.classify_batch(waveforms, lengths / waveforms.shape[1])
+    with torch.no_grad():
+        logits = adapter.logits(adapter.features(waveforms, lengths))
+    torch.testing.assert_close(logits, scores)
+    assert labels == [SPEAKERS[i] for i in logits.argmax(dim=-1)]
+
+
+def test_moved_folder_loads_in_place_and_nothing_is_written_into_it(ecapa_dir, batch, tmp_path):
+    moved = Path(shutil.move(save_tiny_ecapa(tmp_path / "written", SPEAKERS), tmp_path / "moved"))
+    before = sorted(p.name for p in moved.iterdir())
+    original, copy = (SpeechBrainSpeakerAdapter.load(str(d)).eval() for d in (ecapa_dir, moved))
+    inputs = original.features(*batch)
+    with torch.no_grad():
+        torch.testing.assert_close(copy.logits(inputs), original.logits(inputs))
+    assert sorted(p.name for p in moved.iterdir()) == before
+
+
+def test_a_folder_saved_again_after_loading_gives_the_same_model(ecapa_dir, batch, tmp_path):
+    adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir)).eval()
+    adapter.save_pretrained(tmp_path / "again")
+    again = SpeechBrainSpeakerAdapter.load(str(tmp_path / "again")).eval()
+    inputs = adapter.features(*batch)
+    with torch.no_grad():
+        torch.testing.assert_close(again.logits(inputs), adapter.logits(inputs))
+    assert again.labels.label2id == {speaker: i for i, speaker in enumerate(SPEAKERS)}
+
+
+def test_features_scores_and_embeddings_have_speechbrain_shapes(ecapa_dir, batch):
+    adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir)).eval()
+    inputs = adapter.features(*batch)
+    with torch.no_grad():
+        logits, embeddings = adapter.logits(inputs), adapter.embeddings(inputs)
+    assert inputs["input_values"].shape[::2] == (2, 16)
+    torch.testing.assert_close(inputs["wav_lens"], torch.tensor([1.0, 0.625]))
+    assert logits.shape == (2, len(SPEAKERS)) and logits.abs().max() <= 1.0 + 1e-6, "cosine scores"
+    assert embeddings.shape == (2, ECAPA_LIKE["lin_neurons"])
+    assert adapter.architecture == "ECAPA_TDNN" and adapter.num_classes == len(SPEAKERS)
+
+
+def test_margin_loss_trains_a_loaded_embedding_model_and_classifier(ecapa_dir, batch):
+    adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir))
+    loss = adapter.loss(adapter.features(*batch), ["id10003", "id10001"])
+    loss.backward()
+    assert loss.ndim == 0 and loss > 0
+    assert adapter.model.embedding_model.fc.conv.weight.grad is not None
+    assert adapter.model.classifier.weight.grad is not None
+
+
+def test_quantize_reaches_every_convolution_and_linear_layer_of_the_modules(ecapa_dir):
+    adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir))
+    layers = sum(isinstance(m, nn.Conv1d | nn.Linear) for m in adapter.model.modules())
+    quantize(adapter.model, QuantConfig(w_bits=8, a_bits=8))
+    assert len(list(weight_quantizers(adapter.model))) == layers > 0
+
+
+def test_hyperparams_without_ecapa_sizes_refuse_to_be_written(tmp_path):
+    with pytest.raises(ValueError, match="no `ecapa` sizes"):
+        EcapaHyperparams(80, None, label_encoder(SPEAKERS)).save_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("pretrained", ["nobody/no-such-model", "/no/such/folder"])
+def test_unreachable_checkpoint_says_to_download_first(pretrained):
+    with pytest.raises(ModelNotAvailableError, match="could not be loaded from the hub.*local dir"):
+        SpeechBrainSpeakerAdapter.load(pretrained)
