@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint reproduce corpora
+.PHONY: setup test lint reproduce corpora bench
 
 setup: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check esc tests
+	$(BIN)/ruff check esc tests benchmarks
 
 test: lint
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 WANDB_MODE=offline $(BIN)/pytest -q
@@ -25,4 +25,10 @@ corpora: $(STAMP)
 	$(BIN)/esc-data corpus=asr
 	$(BIN)/esc-data corpus=sid
 
+# The int8 and int4 tables on the embedded models (zoo/) with the CPU-sized ESC preset and one seed, the
+# activation-range figure, then results/tables and results/figures. A second run reuses every finished run.
 reproduce: corpora
+	$(BIN)/esc-run -m experiment=int8 es=cpu
+	$(BIN)/esc-run -m experiment=int4 es=cpu
+	$(BIN)/esc-ranges model=ast_kws
+	$(BIN)/esc-tables

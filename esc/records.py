@@ -13,13 +13,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from esc.config import PROJECT_ROOT
 
-_OUTPUT_KEYS = ("hydra", "output_dir")
+# Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
+_UNHASHED_KEYS = ("hydra", "output_dir", "reuse_from", "force", "logger")
 
 
 def config_hash(cfg: DictConfig) -> str:
-    """sha256 of the resolved config without output paths: equal hashes mean the same experiment."""
+    """sha256 of the resolved config without output paths and run controls: equal hashes, same experiment."""
     container = OmegaConf.to_container(cfg, resolve=True)
-    for key in _OUTPUT_KEYS:
+    for key in _UNHASHED_KEYS:
         container.pop(key, None)
     return hashlib.sha256(json.dumps(container, sort_keys=True).encode()).hexdigest()[:16]
 

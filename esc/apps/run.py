@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import hydra
@@ -10,12 +11,25 @@ from omegaconf import DictConfig
 
 from esc.config import CONFIG_DIR
 from esc.pipeline import run
+from esc.records import config_hash
+from esc.results.store import find_finished
+from esc.results.wandb_logger import log_run
+
+log = logging.getLogger(__name__)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="run")
 def main(cfg: DictConfig) -> None:
-    """One run; its metrics.json lands in the Hydra run folder."""
-    run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    """One run; its metrics.json lands in the Hydra run folder, unless a finished run of the same config
+    (same config hash) is found under `reuse_from` and `force` is off."""
+    finished = None if cfg.force else find_finished(Path(cfg.reuse_from), config_hash(cfg))
+    if finished is not None:
+        log.info("reusing finished run %s (force=true reruns it)", finished)
+        return
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    run(cfg, output_dir)
+    if cfg.logger.name == "wandb":
+        log_run(cfg, output_dir)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,75 @@
+"""`esc-tables`: collect every run under `outputs` and write results/tables and results/figures."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import hydra
+import pandas as pd
+from omegaconf import DictConfig
+
+from esc.config import CONFIG_DIR
+from esc.results.aggregate import latest_runs, summarize, table_rows
+from esc.results.figures import (
+    ablation_figure,
+    ablation_frame,
+    convergence_figure,
+    convergence_frame,
+    save_figure,
+)
+from esc.results.render import write_table
+from esc.results.store import load_runs, recorded_setting
+
+log = logging.getLogger(__name__)
+
+
+def with_setting(runs: pd.DataFrame, setting: str | None) -> pd.DataFrame:
+    """The runs with the value of the ablated `setting` each one ran with (None outside ablations)."""
+    values = [None if setting is None else recorded_setting(Path(d), setting) for d in runs["run_dir"]]
+    return runs.assign(setting=values)
+
+
+def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
+    """One table per `table` tag found among the runs, a figure per ablation, and ESC's convergence over the
+    other tables; returns the names of the tables written."""
+    results = Path(cfg.results)
+    tagged = runs[runs["table"].notna()]
+    esc_runs = []
+    for name, group in tagged.groupby("table"):
+        setting = cfg.ablations.get(name)
+        runs_of_table = with_setting(group, setting)
+        summary = summarize(runs_of_table, cfg.calibrators)
+        write_table(table_rows(summary, setting), results / "tables" / name)
+        if setting is None:
+            esc_runs.append(latest_runs(runs_of_table).query("calibrator == 'esc'"))
+        else:
+            frame = ablation_frame(summary, setting)
+            save_figure(ablation_figure(frame), frame, results / "figures" / name)
+    convergence = convergence_frame(pd.concat(esc_runs)) if esc_runs else pd.DataFrame()
+    if not convergence.empty:
+        save_figure(convergence_figure(convergence), convergence, results / "figures" / "convergence")
+    return sorted(tagged["table"].unique())
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="tables")
+def main(cfg: DictConfig) -> None:
+    """Tables and figures from every metrics.json under `outputs`."""
+    runs = load_runs(Path(cfg.outputs))
+    if runs.empty:
+        raise SystemExit(
+            f"no metrics.json under {cfg.outputs}: run esc-run first, or point outputs=DIR at runs"
+        )
+    tables = write_results(runs, cfg)
+    untagged = int(runs["table"].isna().sum())
+    log.info(
+        "%d runs: tables %s in %s (%d runs without a table tag left out)",
+        len(runs),
+        tables,
+        cfg.results,
+        untagged,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Table rows from runs: the newest run per cell and seed, then the mean ± std over seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+CELL = ["task", "model", "metric", "higher_is_better", "w_bits", "a_bits", "calibrator", "ptq"]
+CSV_COLUMNS = [*CELL, "mean", "std", "n_seeds", "float"]
+
+
+def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The newest run (finished_at) per cell, setting and seed: reruns of a config, and runs of a changed
+    config for the same cell (another es preset, say), supersede the older ones."""
+    return runs.sort_values("finished_at").drop_duplicates([*CELL, "setting", "seed"], keep="last")
+
+
+def summarize(runs: pd.DataFrame, calibrators: Sequence[str]) -> pd.DataFrame:
+    """Mean and sample std of the quantized metric over seeds, per cell and setting, in reading order.
+
+    `setting` is the value an ablation varies (None elsewhere); `calibrators` orders the calibrator columns.
+    """
+    runs = latest_runs(runs if "setting" in runs else runs.assign(setting=None))
+    summary = (
+        runs.groupby([*CELL, "setting"], dropna=False, sort=False)
+        .agg(
+            mean=("quantized", "mean"),
+            std=("quantized", "std"),
+            n_seeds=("seed", "nunique"),
+            float=("float", "mean"),
+        )
+        .reset_index()
+    )
+    order = list(calibrators) + sorted(set(summary["calibrator"]) - set(calibrators))
+    summary["calibrator"] = pd.Categorical(summary["calibrator"], categories=order, ordered=True)
+    summary = summary.sort_values(
+        ["task", "model", "w_bits", "a_bits", "calibrator", "ptq", "setting"],
+        ascending=[True, True, False, False, True, True, True],
+    )
+    return summary.assign(calibrator=summary["calibrator"].astype(str)).reset_index(drop=True)
+
+
+def table_rows(summary: pd.DataFrame, setting: str | None = None) -> pd.DataFrame:
+    """The results/tables csv (DESIGN.md's columns); an ablation's setting is named in its calibrator column,
+    e.g. `esc (budget=300)`."""
+    if setting is None:
+        return summary[CSV_COLUMNS]
+    name = setting.rsplit(".", 1)[-1]
+    labels = [f"{c} ({name}={v})" for c, v in zip(summary["calibrator"], summary["setting"], strict=True)]
+    return summary.assign(calibrator=labels)[CSV_COLUMNS]

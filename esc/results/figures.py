@@ -1,0 +1,116 @@
+"""Figures drawn from what runs recorded: ESC convergence and the metric along each ablated setting.
+
+Each figure is drawn from a small frame that is saved beside its PNG, so notebooks/ can redraw it.
+Figures are built without pyplot: no display or backend is needed to save them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from esc.results.render import ARROWS
+from esc.results.store import HISTORY_FILE
+
+
+def convergence_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """Best fitness relative to the local step's (θ = 0, at 0 evaluations) against evaluations, averaged over
+    seeds, per model and bit-width, from the es_history.csv beside each ESC run's record."""
+    histories = []
+    for run in runs.itertuples(index=False):
+        path = Path(run.run_dir) / HISTORY_FILE
+        if path.is_file():
+            history = pd.read_csv(path)
+            histories.append(
+                pd.DataFrame(
+                    {
+                        "model": run.model,
+                        "bits": f"W{run.w_bits}A{run.a_bits}",
+                        "evals": [0, *history["evals"]],
+                        "relative_fitness": [1.0, *(history["best_fitness"] / run.fitness_init)],
+                    }
+                )
+            )
+    if not histories:
+        return pd.DataFrame(columns=["model", "bits", "evals", "relative_fitness"])
+    frame = pd.concat(histories, ignore_index=True)
+    return frame.groupby(["model", "bits", "evals"], as_index=False)["relative_fitness"].mean()
+
+
+def convergence_figure(frame: pd.DataFrame) -> Figure:
+    """One line per model and bit-width: how far ESC's global step lowers the fitness, per evaluation."""
+    figure = Figure(figsize=(6, 4), layout="constrained")
+    axes = figure.subplots()
+    for (model, bits), line in frame.groupby(["model", "bits"]):
+        axes.plot(line["evals"], line["relative_fitness"], label=f"{model} {bits}")
+    axes.set(xlabel="fitness evaluations", ylabel="best fitness / fitness at θ = 0", title="ESC convergence")
+    axes.legend(fontsize="small")
+    return figure
+
+
+def ablation_frame(summary: pd.DataFrame, setting: str) -> pd.DataFrame:
+    """What an ablation figure needs from its table's summary: the setting's name, value and the metric."""
+    columns = [
+        "model",
+        "w_bits",
+        "a_bits",
+        "calibrator",
+        "metric",
+        "higher_is_better",
+        "setting",
+        "mean",
+        "std",
+    ]
+    return summary[columns].assign(axis=setting)
+
+
+def ablation_figure(frame: pd.DataFrame) -> Figure:
+    """The metric (mean ± std over seeds) against the ablated setting, a line per model, bits and calibrator;
+    a numeric setting spanning a decade or more gets a log axis."""
+    figure = Figure(figsize=(6, 4), layout="constrained")
+    axes = figure.subplots()
+    numeric = pd.to_numeric(frame["setting"], errors="coerce")
+    is_numeric = bool(numeric.notna().all())
+    x = numeric if is_numeric else frame["setting"].astype(str)
+    for keys, line in frame.assign(x=x).groupby(["model", "w_bits", "a_bits", "calibrator"], sort=False):
+        model, w_bits, a_bits, calibrator = keys
+        line = line.sort_values("x") if is_numeric else line
+        axes.errorbar(
+            line["x"],
+            line["mean"],
+            yerr=line["std"].fillna(0.0),
+            marker="o",
+            capsize=3,
+            label=f"{model} W{w_bits}A{a_bits} {calibrator}",
+        )
+    if is_numeric and numeric.min() > 0 and numeric.max() >= 10 * numeric.min():
+        axes.set_xscale("log")
+    metric = f"{frame['metric'].iloc[0]} {ARROWS[bool(frame['higher_is_better'].iloc[0])]}"
+    axes.set(xlabel=frame["axis"].iloc[0], ylabel=metric)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def save_figure(figure: Figure, frame: pd.DataFrame, stem: Path) -> None:
+    """`<stem>.png` and the frame it was drawn from as `<stem>.csv`."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(stem.with_suffix(".png"), dpi=150)
+    frame.to_csv(stem.with_suffix(".csv"), index=False)
+
+
+def ranges_figure(frame: pd.DataFrame) -> Figure:
+    """Per activation quantizer in module order: the largest |x| and the percentile clip, log scale."""
+    figure = Figure(figsize=(8, 4), layout="constrained")
+    axes = figure.subplots()
+    index = range(len(frame))
+    axes.semilogy(index, frame["absmax"], ".", label="max |x| (minmax)")
+    axes.semilogy(index, frame["clip"], ".", label=f"{frame['percentile'].iloc[0]:g}th percentile of |x|")
+    axes.set(
+        xlabel="activation quantizer (module order)",
+        ylabel="range",
+        title=f"{frame['model'].iloc[0]}: activation ranges on the calibration set",
+    )
+    axes.legend(fontsize="small")
+    return figure

@@ -1,0 +1,74 @@
+"""Table rows: the newest run per cell and seed, then mean ± std over seeds, in DESIGN.md's csv columns."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from esc.results.aggregate import CSV_COLUMNS, summarize, table_rows
+
+CALIBRATORS = ["minmax", "percentile", "mse", "kl", "esc"]
+
+
+def run(calibrator: str, seed: int, quantized: float, finished_at: str = "2026-01-01", **fields) -> dict:
+    cell = {
+        "task": "kws",
+        "model": "ast_kws",
+        "metric": "accuracy",
+        "higher_is_better": True,
+        "w_bits": 8,
+        "a_bits": 8,
+        "ptq": "none",
+        "float": 90.0,
+    }
+    return (
+        cell
+        | {"calibrator": calibrator, "seed": seed, "quantized": quantized, "finished_at": finished_at}
+        | fields
+    )
+
+
+def test_mean_and_sample_std_over_seeds_with_the_seed_count():
+    runs = pd.DataFrame([run("esc", 0, 80.0), run("esc", 1, 82.0), run("esc", 2, 84.0)])
+    row = summarize(runs, CALIBRATORS).iloc[0]
+    assert (row["mean"], row["std"], row["n_seeds"], row["float"]) == (82.0, 2.0, 3, 90.0)
+
+
+def test_the_newest_run_of_a_cell_and_seed_supersedes_older_ones():
+    runs = pd.DataFrame([run("esc", 0, 10.0, "2026-01-02"), run("esc", 0, 70.0, "2026-01-01")])
+    row = summarize(runs, CALIBRATORS).iloc[0]
+    assert (row["mean"], row["n_seeds"]) == (10.0, 1) and math.isnan(row["std"])
+
+
+def test_rows_follow_bits_then_the_calibrator_order():
+    runs = pd.DataFrame(
+        [
+            run("esc", 0, 1.0),
+            run("minmax", 0, 2.0, w_bits=4, a_bits=4),
+            run("minmax", 0, 3.0),
+            run("zz", 0, 4.0),
+        ]
+    )
+    summary = summarize(runs, CALIBRATORS)
+    assert list(zip(summary["w_bits"], summary["calibrator"], strict=True)) == [
+        (8, "minmax"),
+        (8, "esc"),
+        (8, "zz"),
+        (4, "minmax"),
+    ]
+
+
+@pytest.mark.parametrize("setting", [None, "es.budget"])
+def test_table_rows_have_exactly_the_design_columns(setting):
+    runs = pd.DataFrame([run("esc", 0, 1.0, setting=100), run("esc", 0, 2.0, setting=300)])
+    rows = table_rows(summarize(runs, CALIBRATORS), setting)
+    assert list(rows.columns) == CSV_COLUMNS
+
+
+def test_an_ablation_keeps_one_row_per_setting_named_in_the_calibrator_column():
+    runs = pd.DataFrame([run("esc", s, 50.0 + s, setting=b) for b in (300, 100) for s in (0, 1)])
+    rows = table_rows(summarize(runs, CALIBRATORS), "es.budget")
+    assert list(rows["calibrator"]) == ["esc (budget=100)", "esc (budget=300)"]
+    assert list(rows["n_seeds"]) == [2, 2]

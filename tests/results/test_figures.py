@@ -1,0 +1,51 @@
+"""Figures drawn from run records: ESC convergence averages seeds, relative to the start of the search."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from esc.results.figures import ablation_figure, convergence_frame
+
+
+def esc_run(folder, best: list[float], fitness_init: float = 2.0) -> dict:
+    folder.mkdir()
+    evals = [8 * (i + 1) for i in range(len(best))]
+    pd.DataFrame({"evals": evals, "best_fitness": best, "sigma": 0.1, "seconds": 1.0}).to_csv(
+        folder / "es_history.csv", index=False
+    )
+    return {
+        "run_dir": str(folder),
+        "model": "ast_kws",
+        "w_bits": 4,
+        "a_bits": 4,
+        "fitness_init": fitness_init,
+    }
+
+
+def test_convergence_is_relative_to_the_start_and_averaged_over_seeds(tmp_path):
+    runs = pd.DataFrame([esc_run(tmp_path / "a", [1.0, 0.5]), esc_run(tmp_path / "b", [1.0, 1.0])])
+    frame = convergence_frame(runs)
+    assert list(frame["evals"]) == [0, 8, 16]
+    assert list(frame["relative_fitness"]) == pytest.approx([1.0, 0.5, 0.375])
+    assert set(frame["bits"]) == {"W4A4"}
+
+
+@pytest.mark.parametrize(("settings", "scale"), [([16, 64, 256], "log"), ([0.1, 0.3, 0.5], "linear")])
+def test_ablation_axis_is_logarithmic_when_the_setting_spans_a_decade(settings, scale):
+    frame = pd.DataFrame(
+        {
+            "model": "ast_kws",
+            "w_bits": 4,
+            "a_bits": 4,
+            "calibrator": "esc",
+            "metric": "accuracy",
+            "higher_is_better": True,
+            "setting": settings,
+            "mean": [80.0, 82.0, 83.0],
+            "std": [1.0, 0.5, None],
+            "axis": "data.calib_size",
+        }
+    )
+    axes = ablation_figure(frame).axes[0]
+    assert axes.get_xscale() == scale and axes.get_ylabel() == "accuracy ↑"

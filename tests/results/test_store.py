@@ -1,0 +1,38 @@
+"""The results store: finished runs are found by their config hash in their own metrics.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from esc.results.store import find_finished, load_runs
+
+
+def finish(folder: Path, config_hash: str, finished_at: str, **record) -> Path:
+    folder.mkdir(parents=True)
+    payload = {"config_hash": config_hash, "finished_at": finished_at, **record}
+    (folder / "metrics.json").write_text(json.dumps(payload))
+    return folder
+
+
+def test_find_finished_returns_the_newest_run_with_the_hash(tmp_path):
+    finish(tmp_path / "multirun" / "0", "abc", "2026-01-01T00:00:00+00:00")
+    newest = finish(tmp_path / "runs" / "x" / "1", "abc", "2026-01-02T00:00:00+00:00")
+    finish(tmp_path / "runs" / "y", "other", "2026-01-03T00:00:00+00:00")
+    assert find_finished(tmp_path, "abc") == newest
+
+
+def test_find_finished_is_none_without_a_match_or_a_folder(tmp_path):
+    finish(tmp_path / "run", "other", "2026-01-01T00:00:00+00:00")
+    assert find_finished(tmp_path, "abc") is None
+    assert find_finished(tmp_path / "absent", "abc") is None
+
+
+def test_load_runs_marks_records_without_a_table_as_untagged(tmp_path):
+    finish(tmp_path / "a", "h1", "2026-01-01T00:00:00+00:00", table="int8")
+    finish(tmp_path / "b", "h2", "2026-01-01T00:00:00+00:00")
+    runs = load_runs(tmp_path).set_index("config_hash")
+    assert runs.loc["h1", "table"] == "int8" and pd.isna(runs.loc["h2", "table"])
+    assert runs.loc["h1", "run_dir"] == str(tmp_path / "a")

@@ -1,0 +1,22 @@
+"""The config hash names an experiment: run controls leave it unchanged, experiment settings change it."""
+
+from __future__ import annotations
+
+from hydra import compose, initialize_config_dir
+
+from esc.config import CONFIG_DIR
+from esc.records import config_hash
+
+
+def hash_of(*overrides: str) -> str:
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return config_hash(compose(config_name="run", overrides=list(overrides)))
+
+
+def test_reuse_force_and_logger_leave_the_hash_unchanged():
+    assert hash_of() == hash_of("force=true", "reuse_from=/elsewhere", "logger=wandb")
+
+
+def test_seed_table_and_settings_change_the_hash():
+    hashes = {hash_of(), hash_of("seed=1"), hash_of("table=int8"), hash_of("es.budget=10")}
+    assert len(hashes) == 4
