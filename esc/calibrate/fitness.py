@@ -74,7 +74,13 @@ class PopulationFitness:
         with torch.no_grad(), quant_enabled(adapter.model, False):
             for batch in loader:
                 inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
-                self.batches.append((inputs, self.kind.reference(adapter, inputs, batch["targets"])))
+                reference = self.kind.reference(adapter, inputs, batch["targets"])
+                if not isinstance(reference, torch.Tensor):
+                    raise ValueError(
+                        f"es.fitness={kind} needs class targets, but this model's targets are "
+                        "transcripts; use es.fitness=kl or es.fitness=mse for ASR models"
+                    )
+                self.batches.append((inputs, reference))
                 self.clips += len(batch["targets"])
         if not self.clips:
             raise ValueError("the ESC fitness set is empty: no calibration clip to score candidates on")
