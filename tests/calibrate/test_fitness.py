@@ -8,7 +8,9 @@ from esc.calibrate.fitness import PopulationFitness, kl_rows, mse_rows
 from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
+from esc.models.ctc import CTCAdapter
 from esc.quant import get_activation_scales, quantize
+from tests.tiny_models import save_tiny_wav2vec2_ctc
 
 QUANT = OmegaConf.create(
     {
@@ -75,3 +77,23 @@ def test_unknown_fitness_lists_the_choices(quantized_ast):
     adapter, datamodule = quantized_ast
     with pytest.raises(ValueError, match="es.fitness='ce' is unknown; choose one of"):
         PopulationFitness(adapter, datamodule.calibration_dataloader(), "ce", chunk_rows=64)
+
+
+def test_task_fitness_on_transcripts_asks_for_kl_or_mse(tiny_corpora, tmp_path):
+    data = OmegaConf.create(
+        {
+            "name": "synth_asr",
+            "reader": "librispeech",
+            "root": str(tiny_corpora["asr"]),
+            "download": False,
+            "batch_size": 4,
+            "num_workers": 0,
+            "calib_size": 4,
+            "calib_seed": 0,
+        }
+    )
+    datamodule = build_datamodule(data)
+    transcripts = [e.target for e in datamodule.split("train")]
+    adapter = CTCAdapter.load(str(save_tiny_wav2vec2_ctc(tmp_path / "ctc", transcripts))).eval()
+    with pytest.raises(ValueError, match="es.fitness=task needs class targets.*kl or es.fitness=mse"):
+        PopulationFitness(adapter, datamodule.calibration_dataloader(), "task", chunk_rows=64)
