@@ -51,7 +51,14 @@ def calibrate_esc(
 ) -> CalibrationResult:
     """Local step with `calibrator.local`, then the global search configured by `es`."""
     started = time.perf_counter()
-    local_cfg = OmegaConf.create({"name": calibrator_cfg.local, "options": calibrator_cfg.local_options})
+    if calibrator_cfg.local not in calibrator_cfg.local_options:
+        raise ValueError(
+            f"calibrator.local={calibrator_cfg.local!r} is not a local step; choose one of "
+            f"{sorted(calibrator_cfg.local_options)}"
+        )
+    local_cfg = OmegaConf.create(
+        {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
+    )
     local = calibrate_standard(adapter, datamodule.calibration_dataloader(), local_cfg)
     base = get_activation_scales(adapter.model)
     clips = datamodule.calibration_examples()

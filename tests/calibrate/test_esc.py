@@ -26,7 +26,7 @@ def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *e
         "calibrator=esc",
         "data.calib_size=24",
         "quant.hist_bins=256",
-        "calibrator.local_options.num_candidates=64",
+        "calibrator.local_options.mse.num_candidates=64",
         "es.budget=96",
         "es.popsize=8",
         "es.checkpoint_every=1",
@@ -85,6 +85,20 @@ def test_killed_run_restarted_ends_identical_to_an_uninterrupted_one(tiny_corpor
     assert (tmp_path / "resumed" / "scales.json").read_text() == (
         tmp_path / "straight" / "scales.json"
     ).read_text()
+
+
+def test_local_step_from_minmax_runs_and_an_unknown_local_step_is_named(tiny_corpora, tiny_ast_dir, tmp_path):
+    run_to_end(
+        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "calibrator.local=minmax")
+    )
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["fitness_evals"] == 96
+    result = subprocess.run(
+        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "bad", tmp_path / "ck2", "calibrator.local=esc"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode != 0 and "calibrator.local='esc' is not a local step" in result.stderr
 
 
 def test_holdout_chooses_among_the_best_candidates(tiny_corpora, tiny_ast_dir, tmp_path):
