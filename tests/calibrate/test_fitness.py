@@ -10,6 +10,7 @@ from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
 from esc.models.ctc import CTCAdapter
 from esc.quant import get_activation_scales, quantize
+from tests.tiny_data import data_config
 from tests.tiny_models import save_tiny_wav2vec2_ctc
 
 QUANT = OmegaConf.create(
@@ -26,18 +27,7 @@ QUANT = OmegaConf.create(
 
 @pytest.fixture
 def quantized_ast(tiny_corpora, tiny_ast_dir):
-    data = OmegaConf.create(
-        {
-            "name": "synth_kws",
-            "reader": "speech_commands",
-            "root": str(tiny_corpora["kws"]),
-            "download": False,
-            "batch_size": 6,
-            "num_workers": 0,
-            "calib_size": 12,
-            "calib_seed": 0,
-        }
-    )
+    data = data_config(tiny_corpora["kws"], "kws", batch_size=6, calib_size=12)
     datamodule = build_datamodule(data)
     adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
     quantize(adapter.model, quant_config(QUANT))
@@ -80,18 +70,7 @@ def test_unknown_fitness_lists_the_choices(quantized_ast):
 
 
 def test_task_fitness_on_transcripts_asks_for_kl_or_mse(tiny_corpora, tmp_path):
-    data = OmegaConf.create(
-        {
-            "name": "synth_asr",
-            "reader": "librispeech",
-            "root": str(tiny_corpora["asr"]),
-            "download": False,
-            "batch_size": 4,
-            "num_workers": 0,
-            "calib_size": 4,
-            "calib_seed": 0,
-        }
-    )
+    data = data_config(tiny_corpora["asr"], "asr", batch_size=4, calib_size=4)
     datamodule = build_datamodule(data)
     transcripts = [e.target for e in datamodule.split("train")]
     adapter = CTCAdapter.load(str(save_tiny_wav2vec2_ctc(tmp_path / "ctc", transcripts))).eval()

@@ -2,27 +2,12 @@
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from esc.data.audio import AudioError
 from esc.data.build import build_datamodule
 from esc.data.datamodule import EmptyCalibrationError
 from esc.data.dataset import pad_collate
-
-
-def data_cfg(root, **overrides):
-    base = {
-        "name": "synth_kws",
-        "reader": "speech_commands",
-        "root": str(root),
-        "download": False,
-        "batch_size": 8,
-        "num_workers": 0,
-        "calib_size": 16,
-        "calib_seed": 0,
-        "test_limit": None,
-    }
-    return OmegaConf.create(base | overrides)
+from tests.tiny_data import data_config
 
 
 def test_collate_pads_to_the_longest_clip_and_keeps_lengths():
@@ -36,37 +21,37 @@ def test_collate_pads_to_the_longest_clip_and_keeps_lengths():
 
 
 def test_calibration_subset_is_seeded_and_drawn_from_training(tiny_corpora):
-    first = build_datamodule(data_cfg(tiny_corpora["kws"])).calibration_examples()
-    again = build_datamodule(data_cfg(tiny_corpora["kws"])).calibration_examples()
-    other = build_datamodule(data_cfg(tiny_corpora["kws"], calib_seed=1)).calibration_examples()
-    train = set(build_datamodule(data_cfg(tiny_corpora["kws"])).split("train"))
+    first = build_datamodule(data_config(tiny_corpora["kws"])).calibration_examples()
+    again = build_datamodule(data_config(tiny_corpora["kws"])).calibration_examples()
+    other = build_datamodule(data_config(tiny_corpora["kws"], calib_seed=1)).calibration_examples()
+    train = set(build_datamodule(data_config(tiny_corpora["kws"])).split("train"))
     assert len(first) == 16 and first == again and first != other
     assert set(first) <= train
 
 
 def test_empty_calibration_set_is_refused_naming_the_setting(tiny_corpora):
-    module = build_datamodule(data_cfg(tiny_corpora["kws"], calib_size=0))
+    module = build_datamodule(data_config(tiny_corpora["kws"], calib_size=0))
     with pytest.raises(EmptyCalibrationError, match="data.calib_size=0"):
         module.calibration_dataloader()
 
 
 def test_empty_training_split_gives_an_empty_calibration_error(tiny_corpora):
-    module = build_datamodule(data_cfg(tiny_corpora["kws"]))
+    module = build_datamodule(data_config(tiny_corpora["kws"]))
     module._splits["train"] = []
     with pytest.raises(EmptyCalibrationError, match="training split has no clips"):
         module.calibration_examples()
 
 
 def test_test_limit_keeps_a_fixed_subset(tiny_corpora):
-    module = build_datamodule(data_cfg(tiny_corpora["kws"], test_limit=10))
+    module = build_datamodule(data_config(tiny_corpora["kws"], test_limit=10))
     assert len(module.split("test")) == 10
-    assert module.split("test") == build_datamodule(data_cfg(tiny_corpora["kws"], test_limit=10)).split(
+    assert module.split("test") == build_datamodule(data_config(tiny_corpora["kws"], test_limit=10)).split(
         "test"
     )
 
 
 def test_corrupt_clip_fails_in_loading_with_its_path_not_in_collate(tiny_corpora, tmp_path):
-    module = build_datamodule(data_cfg(tiny_corpora["kws"]))
+    module = build_datamodule(data_config(tiny_corpora["kws"]))
     example = module.split("test")[0]
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"garbage")

@@ -10,6 +10,7 @@ from esc.models.classifier import AudioClassifierAdapter
 from esc.ptq.apply import apply_ptq
 from esc.ptq.layer_inputs import rounding_layers
 from esc.quant import quant_enabled, quantize
+from tests.tiny_data import data_config
 
 QUANT = {
     "w_bits": 4,
@@ -24,18 +25,7 @@ METHODS = {"gptq": {"damp": 0.01, "block": 16}, "adaround": {"iters": 30, "max_r
 
 @pytest.fixture
 def setup(tiny_corpora, tiny_ast_dir):
-    data = OmegaConf.create(
-        {
-            "name": "synth_kws",
-            "reader": "speech_commands",
-            "root": str(tiny_corpora["kws"]),
-            "download": False,
-            "batch_size": 8,
-            "num_workers": 0,
-            "calib_size": 8,
-            "calib_seed": 0,
-        }
-    )
+    data = data_config(tiny_corpora["kws"], "kws", batch_size=8, calib_size=8)
     datamodule = build_datamodule(data)
     batch = next(iter(datamodule.test_dataloader()))
     return AudioClassifierAdapter.load(str(tiny_ast_dir)).eval(), datamodule, batch
