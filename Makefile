@@ -36,3 +36,7 @@ reproduce: corpora
 	$(BIN)/esc-run -m experiment=int4 es=cpu model=$(ZOO_MODELS)
 	$(BIN)/esc-ranges model=ast_kws
 	$(BIN)/esc-tables
+
+# Fake-quantization overhead and ESC throughput, as ratios measured in one run (not part of `make test`).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
