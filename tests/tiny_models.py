@@ -28,9 +28,10 @@ from transformers import (
 from esc.config import PROJECT_ROOT
 from esc.data.synth.kws import WORDS
 from esc.models.ctc import CTCAdapter
-from esc.models.embedded import build_ecapa, build_wav2vec2_classifier, build_wav2vec2_ctc
+from esc.models.embedded import build_ecapa, build_wav2vec2_classifier, build_wav2vec2_ctc, label_maps
 from esc.models.speechbrain_speaker import SpeechBrainSpeakerAdapter
 
+AST_LIKE = dict(hidden_size=32, num_attention_heads=2, intermediate_size=64)
 WAV2VEC2_LIKE = dict(
     hidden_size=32,
     num_hidden_layers=2,
@@ -78,21 +79,15 @@ def published_labels(model: str) -> list[str]:
     return [f"{pattern.prefix}{n}" for n in range(pattern.first, pattern.first + pattern.count)]
 
 
-def _label_maps(labels: list[str]) -> dict:
-    return {"id2label": dict(enumerate(labels)), "label2id": {label: i for i, label in enumerate(labels)}}
-
-
 def save_tiny_ast(folder: Path, labels: tuple[str, ...] = WORDS) -> Path:
     """A one-layer AST on 32 mel bins × 100 frames (1 s), with `labels` as id2label."""
     torch.manual_seed(0)
     config = ASTConfig(
-        hidden_size=32,
+        **AST_LIKE,
         num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
         num_mel_bins=32,
         max_length=100,
-        **_label_maps(list(labels)),
+        **label_maps(list(labels)),
     )
     ASTForAudioClassification(config).save_pretrained(folder)
     ASTFeatureExtractor(num_mel_bins=32, max_length=100).save_pretrained(folder)
@@ -111,7 +106,7 @@ def save_tiny_wav2vec2_classifier(folder: Path, labels: list[str]) -> Path:
 def save_tiny_hubert_classifier(folder: Path, labels: list[str]) -> Path:
     """HubertForSequenceClassification with `labels`, and the SUPERB checkpoints' feature extractor."""
     torch.manual_seed(0)
-    model = HubertForSequenceClassification(HubertConfig(**_WAV2VEC2_COPY, **_label_maps(labels)))
+    model = HubertForSequenceClassification(HubertConfig(**_WAV2VEC2_COPY, **label_maps(labels)))
     model.save_pretrained(folder)
     Wav2Vec2FeatureExtractor(do_normalize=True, return_attention_mask=True).save_pretrained(folder)
     return folder

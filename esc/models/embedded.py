@@ -32,7 +32,8 @@ from esc.models.speechbrain_speaker import EcapaHyperparams, label_encoder
 INIT_STD = 0.02
 
 
-def _label_maps(labels: list[str]) -> dict:
+def label_maps(labels: list[str]) -> dict:
+    """id2label/label2id config entries for a class list, in its order."""
     return {"id2label": dict(enumerate(labels)), "label2id": {label: i for i, label in enumerate(labels)}}
 
 
@@ -56,7 +57,7 @@ def build_ast(arch: dict, labels: list[str], clips: list[np.ndarray]) -> tuple[n
     """ASTForAudioClassification on log-mel patches, with dataset-normalised features."""
     extractor = ASTFeatureExtractor(**arch["feature_extractor"])
     extractor.mean, extractor.std = fbank_statistics(extractor, clips)
-    model = ASTForAudioClassification(ASTConfig(**arch["config"], **_label_maps(labels)))
+    model = ASTForAudioClassification(ASTConfig(**arch["config"], **label_maps(labels)))
     reinit_ast_embeddings(model)
     return model, extractor
 
@@ -67,7 +68,7 @@ def build_wav2vec2_classifier(
     """Wav2Vec2ForSequenceClassification: its first convolution sees the raw waveform."""
     extractor = Wav2Vec2FeatureExtractor(do_normalize=True, return_attention_mask=True)
     return Wav2Vec2ForSequenceClassification(
-        Wav2Vec2Config(**arch["config"], **_label_maps(labels))
+        Wav2Vec2Config(**arch["config"], **label_maps(labels))
     ), extractor
 
 

@@ -20,7 +20,7 @@ from transformers import (
     WhisperForConditionalGeneration,
 )
 
-from tests.tiny_models import ECAPA_LIKE, WAV2VEC2_LIKE, WHISPER_LIKE
+from tests.tiny_models import AST_LIKE, ECAPA_LIKE, WAV2VEC2_LIKE, WHISPER_LIKE
 
 
 @dataclass
@@ -51,10 +51,8 @@ def tiny_ast() -> TinyCase:
     """AST on 16 mel bins × 32 frames, two layers."""
     torch.manual_seed(0)
     config = ASTConfig(
-        hidden_size=32,
+        **AST_LIKE,
         num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
         num_mel_bins=16,
         max_length=32,
         num_labels=3,
