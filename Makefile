@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint reproduce corpora bench
+.PHONY: setup test lint reproduce corpora ptq bench
 
 setup: $(STAMP)
 
@@ -35,6 +35,12 @@ reproduce: corpora
 	$(BIN)/esc-run -m experiment=int8 es=cpu model=$(ZOO_MODELS)
 	$(BIN)/esc-run -m experiment=int4 es=cpu model=$(ZOO_MODELS)
 	$(BIN)/esc-ranges model=ast_kws
+	$(BIN)/esc-tables
+
+# The ptq table: RTN, GPTQ and AdaRound weights under MSE and ESC activation calibration, W4A4 and W4A8.
+ptq: corpora
+	@test -n "$(ZOO_MODELS)" || { echo "no trained model in zoo/: run esc-train model=ast_kws first"; exit 1; }
+	$(BIN)/esc-run -m experiment=ptq es=cpu model=$(ZOO_MODELS)
 	$(BIN)/esc-tables
 
 # Fake-quantization overhead and ESC throughput, as ratios measured in one run (not part of `make test`).

@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from esc.records import write_json
 
 
-def _weights_stamp(pretrained: str) -> list:
+def weights_stamp(pretrained: str) -> list:
     """Size and mtime of a local checkpoint's files: a retrained model invalidates its entry."""
     folder = Path(pretrained)
     if not folder.is_dir():
@@ -26,7 +26,7 @@ def float_key(cfg: DictConfig) -> str:
         "model": OmegaConf.to_container(cfg.model, resolve=True),
         "data": OmegaConf.to_container(cfg.data, resolve=True),
         "metric": cfg.task.metric,
-        "weights": _weights_stamp(cfg.model.pretrained),
+        "weights": weights_stamp(cfg.model.pretrained),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 

@@ -19,6 +19,7 @@ from esc.float_cache import cached_float_metric
 from esc.models.adapter import SpeechAdapter
 from esc.models.registry import build_adapter
 from esc.ptq.apply import apply_ptq
+from esc.ptq.cache import cached_rounding
 from esc.quant import quantize, scales_record
 from esc.quant.bits import OFF_BITS
 from esc.records import config_hash, device_name, finished_now, git_revision, write_json
@@ -67,7 +68,9 @@ def quantize_model(
         return Quantization(calibrate(cfg, adapter, datamodule, output_dir))
     loader = datamodule.calibration_dataloader()
     if cfg.ptq.order == "weights_first":
-        ptq_seconds = apply_ptq(adapter, loader, cfg.ptq, activations_quantized=False)
+        ptq_seconds = cached_rounding(
+            cfg, adapter.model, lambda: apply_ptq(adapter, loader, cfg.ptq, activations_quantized=False)
+        )
         return Quantization(calibrate(cfg, adapter, datamodule, output_dir), ptq_seconds)
     calibration = calibrate(cfg, adapter, datamodule, output_dir)
     return Quantization(calibration, apply_ptq(adapter, loader, cfg.ptq, activations_quantized=True))

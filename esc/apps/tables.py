@@ -17,6 +17,8 @@ from esc.results.figures import (
     convergence_figure,
     convergence_frame,
     save_figure,
+    table_figure,
+    table_frame,
 )
 from esc.results.render import write_table
 from esc.results.store import load_runs, recorded_setting
@@ -31,8 +33,8 @@ def with_setting(runs: pd.DataFrame, setting: str | None) -> pd.DataFrame:
 
 
 def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
-    """One table per `table` tag found among the runs, a figure per ablation, and ESC's convergence over the
-    other tables; returns the names of the tables written."""
+    """One table and one figure per `table` tag found among the runs, and ESC's convergence over the tables
+    that are not ablations; returns the names of the tables written."""
     results = Path(cfg.results)
     tagged = runs[runs["table"].notna()]
     esc_runs = []
@@ -43,6 +45,8 @@ def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
         write_table(table_rows(summary, setting), results / "tables" / name)
         if setting is None:
             esc_runs.append(latest_runs(runs_of_table).query("calibrator == 'esc'"))
+            frame = table_frame(summary)
+            save_figure(table_figure(frame), frame, results / "figures" / name)
         else:
             frame = ablation_frame(summary, setting)
             save_figure(ablation_figure(frame), frame, results / "figures" / name)

@@ -17,7 +17,7 @@ from esc.data.synth.builder import read_manifest
 from esc.evaluation import evaluate
 from esc.models.embedded import build_embedded
 from esc.models.registry import FAMILIES
-from esc.models.zoo_card import write_zoo_entry
+from esc.models.zoo_card import refuse_existing_entry, write_zoo_entry
 from esc.training import EpochSummary, SpecAugment, TrainingModule
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> None:
     """Build the model that `model.architecture` describes, fit it, test it, ship it."""
+    refuse_existing_entry(Path(cfg.model.pretrained), cfg.overwrite)
     L.seed_everything(cfg.seed, workers=True)
     arch = plain_options(cfg.model.architecture)
     datamodule = build_datamodule(cfg.data)

@@ -31,12 +31,12 @@ OPTIMIZERS: dict[str, Callable[[int], ng.optimizers.base.ConfiguredOptimizer]] =
 
 
 def make_optimizer(
-    name: str, dimension: int, sigma: float, popsize: int, budget: int, seed: int
+    name: str, start: np.ndarray, sigma: float, popsize: int, budget: int, seed: int
 ) -> ng.optimizers.base.Optimizer:
-    """A seeded optimizer over θ ∈ R^dimension starting at θ = 0 with step σ (log2 units)."""
+    """A seeded optimizer over θ starting at `start` with step σ (log2 units)."""
     if name not in OPTIMIZERS:
         raise ValueError(f"es.optimizer={name!r} is unknown; choose one of {sorted(OPTIMIZERS)}")
-    parametrization = ng.p.Array(init=np.zeros(dimension)).set_mutation(sigma=sigma)
+    parametrization = ng.p.Array(init=np.asarray(start, dtype=np.float64)).set_mutation(sigma=sigma)
     parametrization.random_state = np.random.RandomState(seed)
     return OPTIMIZERS[name](popsize)(parametrization=parametrization, budget=budget, num_workers=popsize)
 

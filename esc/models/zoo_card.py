@@ -10,6 +10,15 @@ from esc.models.adapter import SpeechAdapter
 from esc.records import device_name, write_json
 
 
+def refuse_existing_entry(folder: Path, overwrite: bool) -> None:
+    """A shipped model is a finished result: replace it only when asked, and say so before training."""
+    if (folder / "card.json").exists() and not overwrite:
+        raise FileExistsError(
+            f"{folder} already holds a trained model; pass overwrite=true to replace it, "
+            "or model.pretrained=<another dir> to keep both"
+        )
+
+
 def write_zoo_entry(
     folder: Path,
     adapter: SpeechAdapter,

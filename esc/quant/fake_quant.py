@@ -13,16 +13,24 @@ SCALE_EPS = torch.finfo(torch.float32).eps
 
 
 def fake_quantize(
-    x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    zero_point: torch.Tensor | None,
+    qmin: int,
+    qmax: int,
+    inverse_scale: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Round `x` onto the grid (q - z)·s, q ∈ [qmin, qmax], with a straight-through gradient.
 
     Multiplies by 1/scale and rounds half to even, exactly like torch.fake_quantize_*, so results are
     bit-identical to them. `scale`/`zero_point` broadcast against `x`; `zero_point=None` means 0.
+    A quantizer whose scale is fixed passes its cached `inverse_scale`, saving one op per forward.
     """
+    if inverse_scale is None:
+        inverse_scale = 1.0 / scale
     if torch.is_grad_enabled() and x.requires_grad:
-        return straight_through(x, _round_to_grid(x.detach(), scale, zero_point, qmin, qmax))
-    return _round_to_grid(x, scale, zero_point, qmin, qmax)
+        return straight_through(x, _round_to_grid(x.detach(), scale, inverse_scale, zero_point, qmin, qmax))
+    return _round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax)
 
 
 def straight_through(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
@@ -35,11 +43,16 @@ def straight_through(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
 
 
 def _round_to_grid(
-    x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    inverse_scale: torch.Tensor,
+    zero_point: torch.Tensor | None,
+    qmin: int,
+    qmax: int,
 ) -> torch.Tensor:
     # In-place ops on the one fresh tensor keep memory traffic to a single extra activation-sized buffer.
     scale = scale.to(x.dtype)
-    q = torch.mul(x, 1.0 / scale).round_()
+    q = torch.mul(x, inverse_scale.to(x.dtype)).round_()
     if zero_point is None:
         return q.clamp_(qmin, qmax).mul_(scale)
     zero_point = zero_point.to(x.dtype)
@@ -47,7 +60,12 @@ def _round_to_grid(
 
 
 def fake_quantize_population(
-    x: torch.Tensor, scales: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
+    x: torch.Tensor,
+    scales: torch.Tensor,
+    zero_point: torch.Tensor | None,
+    qmin: int,
+    qmax: int,
+    inverse_scales: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fake-quantize a candidate-major batch (P·B, ...) where rows [p·B, (p+1)·B) use `scales[p]`.
 
@@ -61,7 +79,8 @@ def fake_quantize_population(
     # Splitting dim 0 is always a view, so the candidate axis costs no copy and keeps x's memory layout.
     grouped = x.view(population, x.shape[0] // population, *x.shape[1:])
     candidate_shape = (population,) + (1,) * (grouped.dim() - 1)
-    quantized = fake_quantize(grouped, scales.view(candidate_shape), zero_point, qmin, qmax)
+    inverse = None if inverse_scales is None else inverse_scales.view(candidate_shape)
+    quantized = fake_quantize(grouped, scales.view(candidate_shape), zero_point, qmin, qmax, inverse)
     return quantized.reshape(x.shape)
 
 

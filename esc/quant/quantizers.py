@@ -74,15 +74,19 @@ class ActivationQuantizer(Quantizer):
         super().__init__(name, bits, scheme)
         self.hist_bins = hist_bins
         self.register_buffer("scale", torch.tensor(float("nan")), persistent=False)
+        self.register_buffer("inverse_scale", torch.tensor(float("nan")), persistent=False)
         self.register_buffer("zero_point", torch.tensor(0.0), persistent=False)
         self.register_buffer("population_scales", None, persistent=False)
+        self.register_buffer("population_inverse_scales", None, persistent=False)
+        # A plain flag, not isfinite(scale): checking a tensor at every forward costs a device sync.
+        self.calibrated = False
         self.statistics: ActivationStatistics | None = None
         self.collecting = False
 
     @property
     def is_calibrated(self) -> bool:
-        """True once a scale has been set (NaN marks 'never calibrated')."""
-        return bool(torch.isfinite(self.scale))
+        """True once a scale has been set (the scale stays NaN until then)."""
+        return self.calibrated
 
     @property
     def is_active(self) -> bool:
@@ -91,7 +95,14 @@ class ActivationQuantizer(Quantizer):
 
     def invalidate(self) -> None:
         self.scale.fill_(float("nan"))
+        self.inverse_scale.fill_(float("nan"))
         self.zero_point.zero_()
+        self.calibrated = False
+
+    def _store_scale(self, scale: torch.Tensor) -> None:
+        self.scale.copy_(scale)
+        self.inverse_scale.copy_(1.0 / self.scale)
+        self.calibrated = True
 
     def start_statistics(self) -> None:
         """Begin a fresh statistics pass; forward then observes and returns x unchanged."""
@@ -109,7 +120,7 @@ class ActivationQuantizer(Quantizer):
         scale, zero_point = qparams_from_range(
             torch.tensor(low, dtype=torch.float32), torch.tensor(high, dtype=torch.float32), self.steps
         )
-        self.scale.copy_(scale)
+        self._store_scale(scale)
         self.zero_point.copy_(zero_point)
 
     def set_scale(self, scale: float | torch.Tensor) -> None:
@@ -117,7 +128,7 @@ class ActivationQuantizer(Quantizer):
         scale = torch.as_tensor(scale, dtype=self.scale.dtype)
         if not (torch.isfinite(scale) and scale > 0):
             raise ValueError(f"scale for {self.name!r} must be finite and > 0, got {float(scale)}")
-        self.scale.copy_(scale)
+        self._store_scale(scale)
 
     def set_population_scales(self, scales: torch.Tensor | None) -> None:
         """Use P candidate scales on a candidate-major batch of P·B rows; None returns to the single scale."""
@@ -126,6 +137,7 @@ class ActivationQuantizer(Quantizer):
             if not (torch.isfinite(scales).all() and (scales > 0).all()):
                 raise ValueError(f"population scales for {self.name!r} must be finite and > 0")
         self.population_scales = scales
+        self.population_inverse_scales = None if scales is None else 1.0 / scales
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.collecting:
@@ -141,8 +153,10 @@ class ActivationQuantizer(Quantizer):
         qmin, qmax = self.grid
         zero_point = self.zero_point if self.scheme == "asymmetric" else None
         if self.population_scales is not None:
-            return fake_quantize_population(x, self.population_scales, zero_point, qmin, qmax)
-        return fake_quantize(x, self.scale, zero_point, qmin, qmax)
+            return fake_quantize_population(
+                x, self.population_scales, zero_point, qmin, qmax, self.population_inverse_scales
+            )
+        return fake_quantize(x, self.scale, zero_point, qmin, qmax, self.inverse_scale)
 
 
 class WeightQuantizer(Quantizer):

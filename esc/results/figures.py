@@ -1,4 +1,4 @@
-"""Figures drawn from what runs recorded: ESC convergence and the metric along each ablated setting.
+"""Figures drawn from what runs recorded: each table as bars, ESC convergence, each ablated setting.
 
 Each figure is drawn from a small frame that is saved beside its PNG, so notebooks/ can redraw it.
 Figures are built without pyplot: no display or backend is needed to save them.
@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from esc.results.render import ARROWS
+from esc.results.render import ARROWS, column_label
 from esc.results.store import HISTORY_FILE
 
 
@@ -47,6 +47,31 @@ def convergence_figure(frame: pd.DataFrame) -> Figure:
         axes.plot(line["evals"], line["relative_fitness"], label=f"{model} {bits}")
     axes.set(xlabel="fitness evaluations", ylabel="best fitness / fitness at θ = 0", title="ESC convergence")
     axes.legend(fontsize="small")
+    return figure
+
+
+def table_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """What a table figure needs from its summary: a row per model and column, with the float metric."""
+    labels = [column_label(r.calibrator, r.ptq, r.w_bits, r.a_bits) for r in summary.itertuples(index=False)]
+    columns = ["model", "metric", "higher_is_better", "mean", "std", "float"]
+    return summary[columns].assign(column=labels)
+
+
+def table_figure(frame: pd.DataFrame) -> Figure:
+    """A panel per model: a bar per calibrator × bit-width column (± std over seeds), float as a dashed
+    line, so the cells that fall apart stand out of a table too wide to read at a glance."""
+    models = list(dict.fromkeys(frame["model"]))
+    width = max(6.0, 0.45 * frame["column"].nunique() * len(models))
+    figure = Figure(figsize=(width, 4), layout="constrained")
+    panels = figure.subplots(1, len(models), squeeze=False)[0]
+    for axes, model in zip(panels, models, strict=True):
+        bars = frame[frame["model"] == model]
+        axes.bar(bars["column"], bars["mean"], yerr=bars["std"].fillna(0.0), capsize=2, color="tab:blue")
+        axes.axhline(bars["float"].iloc[0], color="black", linestyle="--", label="float")
+        metric = f"{bars['metric'].iloc[0]} {ARROWS[bool(bars['higher_is_better'].iloc[0])]}"
+        axes.set(title=model, ylabel=metric)
+        axes.tick_params(axis="x", labelrotation=90, labelsize="small")
+        axes.legend(fontsize="small")
     return figure
 
 

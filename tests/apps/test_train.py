@@ -66,3 +66,8 @@ def test_one_epoch_model_round_trips_through_zoo_folder_to_its_card_metric(
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert (metrics["float"], metrics["n_test"]) == (card["float_test"], card["n_test"])
+
+    retrained = run_app("train", tmp_path / "again", f"model={model}", data, f"model.pretrained={zoo}")
+    assert retrained.returncode != 0
+    assert "overwrite=true" in retrained.stderr
+    assert json.loads((zoo / "card.json").read_text()) == card

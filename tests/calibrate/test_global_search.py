@@ -9,7 +9,9 @@ import pytest
 from esc.calibrate.global_search import SearchSettings, load_state, search
 
 TARGET = np.array([0.3, -0.2, 0.5, 0.0, -0.4])
-SETTINGS = SearchSettings(budget=96, popsize=8, sigma=0.2, bounds=1.0, seed=1, checkpoint_every=2)
+SETTINGS = SearchSettings(
+    budget=96, popsize=8, sigma=0.2, bounds=1.0, seed=1, checkpoint_every=2, shift_points=0
+)
 
 
 def quadratic(thetas: np.ndarray) -> np.ndarray:
@@ -68,3 +70,18 @@ def test_interrupted_search_resumes_to_the_uninterrupted_result(tmp_path):
     uninterrupted = search(quadratic, 5, SETTINGS, tmp_path / "straight.pkl")
     assert np.array_equal(resumed.best_theta, uninterrupted.best_theta)
     assert [r["best_fitness"] for r in resumed.history] == [r["best_fitness"] for r in uninterrupted.history]
+
+
+def test_shared_shifts_move_a_badly_scaled_start_in_one_generation(tmp_path):
+    far = np.full(5, -1.3)
+
+    def off_by_a_common_factor(thetas):
+        return ((thetas - far) ** 2).sum(axis=1)
+
+    settings = replace(SETTINGS, bounds=2.0, budget=40)
+    plain = search(off_by_a_common_factor, 5, settings, tmp_path / "plain.pkl")
+    shifted = search(off_by_a_common_factor, 5, replace(settings, shift_points=9), tmp_path / "shift.pkl")
+    assert shifted.history[0]["evals"] == 9 and shifted.evals == 40
+    assert shifted.history[0]["best_fitness"] == pytest.approx(5 * 0.2**2)
+    assert shifted.best_fitness < 0.1 * plain.best_fitness
+    assert shifted.start_fitness == plain.start_fitness == pytest.approx(5 * 1.3**2)

@@ -21,17 +21,17 @@ def sphere_run(optimizer, dimension: int, generations: int, popsize: int = 8) ->
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_every_optimizer_improves_on_the_start(name):
     start = float((np.linspace(-0.5, 0.5, 20) ** 2).sum())
-    assert sphere_run(make_optimizer(name, 20, 0.1, 8, 400, seed=0), 20, 50) < 0.8 * start
+    assert sphere_run(make_optimizer(name, np.zeros(20), 0.1, 8, 400, seed=0), 20, 50) < 0.8 * start
 
 
 def test_unknown_optimizer_lists_the_choices():
     with pytest.raises(ValueError, match="es.optimizer='CMA' is unknown; choose one of"):
-        make_optimizer("CMA", 4, 0.1, 8, 10, seed=0)
+        make_optimizer("CMA", np.zeros(4), 0.1, 8, 10, seed=0)
 
 
 @pytest.mark.parametrize("name", ["ParametrizedCMA", "DiagonalCMA"])
 def test_cma_above_299_dimensions_keeps_csa_and_updates_every_generation(name):
-    optimizer = make_optimizer(name, 400, 0.1, 16, 16 * 6, seed=0)
+    optimizer = make_optimizer(name, np.zeros(400), 0.1, 16, 16 * 6, seed=0)
     sphere_run(optimizer, 400, generations=6, popsize=16)
     assert isinstance(optimizer._es.adapt_sigma, CMAAdaptSigmaCSA)
     assert optimizer._es.countiter == 6, "a tell was silently dropped"
@@ -39,5 +39,5 @@ def test_cma_above_299_dimensions_keeps_csa_and_updates_every_generation(name):
 
 
 def test_same_seed_asks_the_same_points():
-    first, second = (make_optimizer("ParametrizedCMA", 5, 0.1, 4, 8, seed=3) for _ in range(2))
+    first, second = (make_optimizer("ParametrizedCMA", np.zeros(5), 0.1, 4, 8, seed=3) for _ in range(2))
     assert np.array_equal(first.ask().value, second.ask().value)

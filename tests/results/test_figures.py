@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from esc.results.figures import ablation_figure, convergence_frame
+from esc.results.figures import ablation_figure, convergence_frame, table_figure, table_frame
 
 
 def esc_run(folder, best: list[float], fitness_init: float = 2.0) -> dict:
@@ -49,3 +49,26 @@ def test_ablation_axis_is_logarithmic_when_the_setting_spans_a_decade(settings, 
     )
     axes = ablation_figure(frame).axes[0]
     assert axes.get_xscale() == scale and axes.get_ylabel() == "accuracy ↑"
+
+
+def test_table_figure_draws_a_panel_per_model_and_a_bar_per_column_with_the_float_line():
+    summary = pd.DataFrame(
+        {
+            "model": ["ast_kws", "ast_kws", "wav2vec2_asr"],
+            "metric": ["accuracy", "accuracy", "wer"],
+            "higher_is_better": [True, True, False],
+            "calibrator": ["mse", "esc", "esc"],
+            "ptq": ["none", "gptq", "none"],
+            "w_bits": 4,
+            "a_bits": 4,
+            "mean": [90.0, 95.0, 12.0],
+            "std": [None, 0.5, 1.0],
+            "float": [97.0, 97.0, 10.0],
+        }
+    )
+    frame = table_frame(summary)
+    assert list(frame["column"]) == ["mse W4A4", "esc+gptq W4A4", "esc W4A4"]
+    kws, asr = table_figure(frame).axes
+    assert [bar.get_height() for bar in kws.patches] == [90.0, 95.0]
+    assert kws.get_lines()[-1].get_ydata()[0] == 97.0
+    assert (asr.get_title(), asr.get_ylabel()) == ("wav2vec2_asr", "wer ↓")

@@ -1,0 +1,59 @@
+"""Weights-first PTQ roundings cached on disk, so a sweep rounds each model's weights once.
+
+Rounded before activation calibration, the weights depend only on the float model, the calibration clips,
+the weight grid and the PTQ settings: every activation bit-width, calibrator and seed of a sweep shares them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from esc.float_cache import weights_stamp
+from esc.ptq.layer_inputs import rounding_layers
+
+log = logging.getLogger(__name__)
+# Quant settings that only concern activations; a weights-first rounding is shared across them.
+ACTIVATION_KEYS = ("name", "a_bits", "a_symmetric", "hist_bins")
+
+
+def rounding_key(cfg: DictConfig) -> str:
+    """Hash of everything a weights-first rounding depends on."""
+    quant = OmegaConf.to_container(cfg.quant, resolve=True)
+    payload = {
+        "model": OmegaConf.to_container(cfg.model, resolve=True),
+        "data": OmegaConf.to_container(cfg.data, resolve=True),
+        "weights_grid": {k: v for k, v in quant.items() if k not in ACTIVATION_KEYS},
+        "ptq": OmegaConf.to_container(cfg.ptq, resolve=True),
+        "weights": weights_stamp(cfg.model.pretrained),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def cached_rounding(cfg: DictConfig, model: nn.Module, round_weights: Callable[[], float]) -> float:
+    """Round the model's quantized weights with `round_weights`, or load the rounding a previous run of the
+    same key saved under `cfg.ptq_cache`; returns the seconds this run spent."""
+    entry = Path(cfg.ptq_cache) / f"{cfg.ptq.name}-{rounding_key(cfg)}.safetensors"
+    layers = rounding_layers(model)
+    if entry.is_file():
+        started = time.perf_counter()
+        rounded = load_file(entry)
+        for name, layer in layers.items():
+            layer.weight_quantizer.set_quantized_weight(rounded[name].to(layer.weight.device))
+        log.info("%s: reused the weight rounding in %s", cfg.ptq.name, entry)
+        return time.perf_counter() - started
+    seconds = round_weights()
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    partial = entry.with_suffix(".partial")
+    rounded = {name: layer.weight_quantizer.fake_weight.contiguous().cpu() for name, layer in layers.items()}
+    save_file(rounded, partial)
+    partial.replace(entry)
+    return seconds

@@ -1,0 +1,60 @@
+"""Weights-first roundings are cached by what they depend on, and a cache hit restores them exactly."""
+
+from __future__ import annotations
+
+from omegaconf import OmegaConf
+
+from esc.calibrate.standard import quant_config
+from esc.data.build import build_datamodule
+from esc.models.classifier import AudioClassifierAdapter
+from esc.ptq.apply import apply_ptq
+from esc.ptq.cache import cached_rounding, rounding_key
+from esc.ptq.layer_inputs import rounding_layers
+from esc.quant import quantize
+from tests.test_configs import compose_config
+from tests.tiny_data import data_config
+
+
+def run_config(*overrides: str):
+    return compose_config("run", ["model=ast_kws", "ptq=gptq", *overrides])
+
+
+def test_activation_settings_share_a_rounding_and_weight_settings_do_not():
+    key = rounding_key(run_config("quant=w4a4"))
+    assert rounding_key(run_config("quant=w4a8", "calibrator=esc", "seed=2")) == key
+    assert rounding_key(run_config("quant=w8a8")) != key
+    assert rounding_key(run_config("quant=w4a4", "ptq.options.damp=0.1")) != key
+    assert rounding_key(run_config("quant=w4a4", "ptq=adaround")) != key
+
+
+def test_a_second_run_loads_the_rounding_instead_of_computing_it(tiny_corpora, tiny_ast_dir, tmp_path):
+    cfg = OmegaConf.merge(
+        run_config("quant=w4a8", "ptq.options.block=16"),
+        {"model": {"pretrained": str(tiny_ast_dir)}, "ptq_cache": str(tmp_path)},
+    )
+    datamodule = build_datamodule(data_config(tiny_corpora["kws"], "kws", batch_size=8, calib_size=8))
+    roundings = []
+
+    def quantized_model():
+        adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
+        quantize(adapter.model, quant_config(cfg.quant))
+        return adapter
+
+    def round_weights(adapter):
+        roundings.append(adapter)
+        return apply_ptq(adapter, datamodule.calibration_dataloader(), cfg.ptq, activations_quantized=False)
+
+    first = quantized_model()
+    cached_rounding(cfg, first.model, lambda: round_weights(first))
+    second = quantized_model()
+    rtn = {n: q.weight_quantizer.fake_weight.clone() for n, q in rounding_layers(second.model).items()}
+    cached_rounding(cfg, second.model, lambda: round_weights(second))
+
+    assert roundings == [first]
+    expected = rounding_layers(first.model)
+    restored = rounding_layers(second.model)
+    assert all(
+        layer.weight_quantizer.fake_weight.equal(expected[n].weight_quantizer.fake_weight)
+        for n, layer in restored.items()
+    )
+    assert any(not restored[n].weight_quantizer.fake_weight.equal(w) for n, w in rtn.items())
