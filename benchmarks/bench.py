@@ -1,8 +1,10 @@
 """`make bench`: fake-quantization overhead and ESC throughput, as ratios measured within one run.
 
-For each model it times, on one calibration batch: the float forward, the fake-quantized forward
-(W4A4, minmax scales), ESC fitness evaluations of a population batched into one forward, and the
-same population evaluated candidate by candidate. Results go to results/bench/<device>.json.
+For each model it times, on one calibration batch: the statistics pass and the MSE calibration, the float
+forward, the fake-quantized forward (W4A4, MSE scales), ESC fitness evaluations of a population batched into
+one forward, and the same population evaluated candidate by candidate. The embedded models are measured on
+their calibration batch (256 clips); the paper-scale geometries on `--clips` (8 on a CPU, where 256 clips
+of AST-base take half a minute per forward). Results go to results/bench/<device>.json.
 """
 
 from __future__ import annotations
@@ -15,13 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from hydra import compose, initialize_config_dir
 from transformers import (
     ASTConfig,
     ASTForAudioClassification,
-    AutoConfig,
-    AutoFeatureExtractor,
-    AutoModelForAudioClassification,
-    AutoModelForCTC,
     Wav2Vec2Config,
     Wav2Vec2ForSequenceClassification,
     WhisperConfig,
@@ -29,6 +28,8 @@ from transformers import (
 )
 
 from esc.calibrate.fitness import kl_rows, repeat_rows
+from esc.config import CONFIG_DIR
+from esc.models.registry import build_adapter
 from esc.quant import (
     QuantConfig,
     calibrate_activations,
@@ -50,75 +51,93 @@ def median_seconds(step: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def geometries(clips: int) -> dict[str, tuple[Callable[[], torch.nn.Module], dict[str, torch.Tensor]]]:
-    """The paper-scale geometries with random weights, and the embedded models shipped in zoo/."""
-    models = {
-        "ast-base": (
+Forward = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+Subject = tuple[Callable[[], tuple[torch.nn.Module, Forward]], dict[str, torch.Tensor]]
+
+
+def transformers_subject(build: Callable[[], torch.nn.Module], inputs: dict[str, torch.Tensor]) -> Subject:
+    """A transformers model with random weights: its module and its logits."""
+
+    def model_and_forward() -> tuple[torch.nn.Module, Forward]:
+        model = build()
+        return model, lambda batch: model(**batch).logits
+
+    return model_and_forward, inputs
+
+
+def geometries(clips: int) -> dict[str, Subject]:
+    """The paper-scale geometries with random weights, on `clips` inputs."""
+    whisper = WhisperConfig(
+        d_model=384,
+        encoder_layers=4,
+        decoder_layers=4,
+        encoder_attention_heads=6,
+        decoder_attention_heads=6,
+        encoder_ffn_dim=1536,
+        decoder_ffn_dim=1536,
+    )
+    return {
+        "ast-base": transformers_subject(
             lambda: ASTForAudioClassification(ASTConfig(num_labels=35, max_length=128)),
             {"input_values": torch.randn(clips, 128, 128)},
         ),
-        "wav2vec2-base": (
+        "wav2vec2-base": transformers_subject(
             lambda: Wav2Vec2ForSequenceClassification(Wav2Vec2Config(num_labels=12)),
             {"input_values": torch.randn(clips, 16000)},
         ),
-        "whisper-tiny": (
-            lambda: WhisperForConditionalGeneration(
-                WhisperConfig(
-                    d_model=384,
-                    encoder_layers=4,
-                    decoder_layers=4,
-                    encoder_attention_heads=6,
-                    decoder_attention_heads=6,
-                    encoder_ffn_dim=1536,
-                    decoder_ffn_dim=1536,
-                )
-            ),
+        "whisper-tiny": transformers_subject(
+            lambda: WhisperForConditionalGeneration(whisper),
             {
                 "input_features": torch.randn(clips, 80, 3000),
                 "decoder_input_ids": torch.ones(clips, 16).long(),
             },
         ),
     }
-    for card in sorted(Path("zoo").glob("*/card.json")):
-        models.update(embedded_model(card.parent, clips))
-    return models
 
 
-def embedded_model(folder: Path, clips: int) -> dict:
-    """A zoo model with a batch of its own inputs, for transformers audio classifiers and CTC models."""
-    config = AutoConfig.from_pretrained(folder)
-    loader = AutoModelForCTC if config.architectures[0].endswith("CTC") else AutoModelForAudioClassification
-    extractor = AutoFeatureExtractor.from_pretrained(folder)
-    waves = [torch.randn(16000).numpy() * 0.1 for _ in range(clips)]
-    inputs = dict(extractor(waves, sampling_rate=16000, return_tensors="pt", padding=True))
-    return {folder.name: (lambda: loader.from_pretrained(folder), inputs)}
+def embedded_models(clips: int) -> dict[str, Subject]:
+    """Every model shipped in zoo/, loaded by its conf/model entry, on `clips` one-second clips."""
+    subjects = {}
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        for card in sorted(Path("zoo").glob("*/card.json")):
+            adapter = build_adapter(compose("run", [f"model={card.parent.name}"]).model)
+            waveforms = 0.1 * torch.randn(clips, 16000)
+            inputs = adapter.features(waveforms, torch.full((clips,), 16000))
+            subjects[card.parent.name] = (lambda adapter=adapter: (adapter.model, adapter.logits), inputs)
+    return subjects
 
 
-def measure(name: str, build: Callable, inputs: dict, population: int, repeats: int, device: str) -> dict:
-    """fq_over_float, evals_per_s and batched_over_loop for one model."""
-    model = build().eval().to(device)
+def measure(name: str, subject: Subject, population: int, repeats: int, device: str) -> dict:
+    """fq_over_float, evals_per_s, batched_over_loop and the calibration times for one model."""
+    build, inputs = subject
+    model, forward = build()
+    model.eval().to(device)
     inputs = {k: v.to(device) for k, v in inputs.items()}
     with torch.no_grad():
-        float_seconds = median_seconds(lambda: model(**inputs), repeats)
-        reference = model(**inputs).logits
-        quantize(model, QuantConfig(w_bits=4, a_bits=4, hist_bins=256))
+        float_seconds = median_seconds(lambda: forward(inputs), repeats)
+        reference = forward(inputs)
+        quantize(model, QuantConfig(w_bits=4, a_bits=4))
+        started = time.perf_counter()
         with collecting_statistics(model):
-            model(**inputs)
-        calibrate_activations(model, "minmax")
-        quantized_seconds = median_seconds(lambda: model(**inputs), repeats)
+            forward(inputs)
+        statistics_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        calibrate_activations(model, "mse", num_candidates=256)
+        mse_seconds = time.perf_counter() - started
+        quantized_seconds = median_seconds(lambda: forward(inputs), repeats)
         base = get_activation_scales(model).to(device)
         candidates = base * torch.exp2(0.1 * torch.randn(population, len(base), device=device))
         repeated = {k: repeat_rows(v, population) for k, v in inputs.items()}
 
         def batched() -> torch.Tensor:
             with population_scales(model, candidates):
-                return kl_rows(model(**repeated).logits, repeat_rows(reference, population))
+                return kl_rows(forward(repeated), repeat_rows(reference, population))
 
         def looped() -> list:
             out = []
             for candidate in candidates:
                 with population_scales(model, candidate[None]):
-                    out.append(kl_rows(model(**inputs).logits, reference))
+                    out.append(kl_rows(forward(inputs), reference))
             return out
 
         batched_seconds = median_seconds(batched, repeats)
@@ -129,6 +148,8 @@ def measure(name: str, build: Callable, inputs: dict, population: int, repeats: 
         "evals_per_s": population / batched_seconds,
         "batched_over_loop": looped_seconds / batched_seconds,
         "float_ms": 1000 * float_seconds,
+        "statistics_s": statistics_seconds,
+        "mse_calibration_s": mse_seconds,
         "clips": len(next(iter(inputs.values()))),
     }
     print(json.dumps(row), flush=True)
@@ -138,7 +159,8 @@ def measure(name: str, build: Callable, inputs: dict, population: int, repeats: 
 def main() -> None:
     """Measure every model on this machine's device and write results/bench/<cpu|gpu>.json."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clips", type=int, default=None, help="calibration clips per batch")
+    parser.add_argument("--clips", type=int, default=None, help="batch of the paper-scale geometries")
+    parser.add_argument("--calib-clips", type=int, default=256, help="batch of the embedded models")
     parser.add_argument("--population", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", nargs="*", default=None, help="model names to measure")
@@ -146,8 +168,8 @@ def main() -> None:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     clips = args.clips or (256 if device == "cuda" else 8)
     rows = [
-        measure(name, build, inputs, args.population, args.repeats, device)
-        for name, (build, inputs) in geometries(clips).items()
+        measure(name, subject, args.population, args.repeats, device)
+        for name, subject in (geometries(clips) | embedded_models(args.calib_clips)).items()
         if not args.only or name in args.only
     ]
     out = Path("results/bench") / f"{'gpu' if device == 'cuda' else 'cpu'}.json"
