@@ -20,6 +20,11 @@ def weights_stamp(pretrained: str) -> list:
     return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()]
 
 
+def payload_key(payload: dict) -> str:
+    """A short stable hash of a JSON-able payload: the file name of a cache entry."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
 def float_key(cfg: DictConfig) -> str:
     """Hash of everything the float metric depends on."""
     payload = {
@@ -28,7 +33,7 @@ def float_key(cfg: DictConfig) -> str:
         "metric": cfg.task.metric,
         "weights": weights_stamp(cfg.model.pretrained),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return payload_key(payload)
 
 
 def cached_float_metric(cfg: DictConfig, compute: Callable[[], float]) -> float:

@@ -6,8 +6,6 @@ the weight grid and the PTQ settings: every activation bit-width, calibrator and
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -17,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from esc.float_cache import weights_stamp
+from esc.float_cache import payload_key, weights_stamp
 from esc.ptq.layer_inputs import rounding_layers
 
 log = logging.getLogger(__name__)
@@ -35,7 +33,7 @@ def rounding_key(cfg: DictConfig) -> str:
         "ptq": OmegaConf.to_container(cfg.ptq, resolve=True),
         "weights": weights_stamp(cfg.model.pretrained),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return payload_key(payload)
 
 
 def cached_rounding(cfg: DictConfig, model: nn.Module, round_weights: Callable[[], float]) -> float:
