@@ -4,7 +4,9 @@ For each model it times, on one calibration batch: the statistics pass and the M
 forward, the fake-quantized forward (W4A4, MSE scales), ESC fitness evaluations of a population batched into
 one forward, and the same population evaluated candidate by candidate. The embedded models are measured on
 their calibration batch (256 clips); the paper-scale geometries on `--clips` (8 on a CPU, where 256 clips
-of AST-base take half a minute per forward). Results go to results/bench/<device>.json.
+of AST-base take half a minute per forward). A population is evaluated in forwards of at most `--chunk-rows`
+rows, as ESC does. On a GPU every model is measured in float32 and again under bf16 autocast. Results go to
+results/bench/<device>.json.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -40,13 +44,21 @@ from esc.quant import (
 )
 
 
+def finish_device_work() -> None:
+    """CUDA runs asynchronously: a timer must wait for the queued kernels."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def median_seconds(step: Callable[[], object], repeats: int) -> float:
     """Median wall time of `step` after one warm-up call."""
     step()
     times = []
     for _ in range(repeats):
+        finish_device_work()
         started = time.perf_counter()
         step()
+        finish_device_work()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -67,15 +79,13 @@ def transformers_subject(build: Callable[[], torch.nn.Module], inputs: dict[str,
 
 def geometries(clips: int) -> dict[str, Subject]:
     """The paper-scale geometries with random weights, on `clips` inputs."""
-    whisper = WhisperConfig(
-        d_model=384,
-        encoder_layers=4,
-        decoder_layers=4,
-        encoder_attention_heads=6,
-        decoder_attention_heads=6,
-        encoder_ffn_dim=1536,
-        decoder_ffn_dim=1536,
-    )
+
+    def whisper_tiny() -> WhisperForConditionalGeneration:
+        # A fresh config per model: quantize() routes attention through the config it was built with.
+        dims = {"encoder_layers": 4, "decoder_layers": 4, "encoder_attention_heads": 6}
+        dims |= {"decoder_attention_heads": 6, "encoder_ffn_dim": 1536, "decoder_ffn_dim": 1536}
+        return WhisperForConditionalGeneration(WhisperConfig(d_model=384, **dims))
+
     return {
         "ast-base": transformers_subject(
             lambda: ASTForAudioClassification(ASTConfig(num_labels=35, max_length=128)),
@@ -86,7 +96,7 @@ def geometries(clips: int) -> dict[str, Subject]:
             {"input_values": torch.randn(clips, 16000)},
         ),
         "whisper-tiny": transformers_subject(
-            lambda: WhisperForConditionalGeneration(whisper),
+            whisper_tiny,
             {
                 "input_features": torch.randn(clips, 80, 3000),
                 "decoder_input_ids": torch.ones(clips, 16).long(),
@@ -100,38 +110,68 @@ def embedded_models(clips: int) -> dict[str, Subject]:
     subjects = {}
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         for card in sorted(Path("zoo").glob("*/card.json")):
-            adapter = build_adapter(compose("run", [f"model={card.parent.name}"]).model)
+            model_cfg = compose("run", [f"model={card.parent.name}"]).model
             waveforms = 0.1 * torch.randn(clips, 16000)
-            inputs = adapter.features(waveforms, torch.full((clips,), 16000))
-            subjects[card.parent.name] = (lambda adapter=adapter: (adapter.model, adapter.logits), inputs)
+            inputs = build_adapter(model_cfg).features(waveforms, torch.full((clips,), 16000))
+            subjects[card.parent.name] = (lambda model_cfg=model_cfg: fresh_model(model_cfg), inputs)
     return subjects
 
 
-def measure(name: str, subject: Subject, population: int, repeats: int, device: str) -> dict:
+def fresh_model(model_cfg) -> tuple[torch.nn.Module, Forward]:
+    """A newly loaded, unquantized copy of a zoo model: each measurement quantizes its own."""
+    adapter = build_adapter(model_cfg)
+    return adapter.model, adapter.logits
+
+
+def largest_fitting_group(batched: Callable[[int], object], group: int, repeats: int) -> tuple[int, float]:
+    """Candidates per forward and the time of one population: halved from `group` until memory allows."""
+    while True:
+        try:
+            return group, median_seconds(partial(batched, group), repeats)
+        except torch.OutOfMemoryError:
+            if group == 1:
+                raise
+            group //= 2
+            torch.cuda.empty_cache()
+
+
+def measure(
+    name: str, subject: Subject, population: int, repeats: int, device: str, chunk_rows: int, precision: str
+) -> dict:
     """fq_over_float, evals_per_s, batched_over_loop and the calibration times for one model."""
     build, inputs = subject
     model, forward = build()
     model.eval().to(device)
     inputs = {k: v.to(device) for k, v in inputs.items()}
-    with torch.no_grad():
+    clips = len(next(iter(inputs.values())))
+    group = max(1, chunk_rows // clips)
+    autocast = torch.autocast(device, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+    with torch.no_grad(), autocast:
         float_seconds = median_seconds(lambda: forward(inputs), repeats)
         reference = forward(inputs)
         quantize(model, QuantConfig(w_bits=4, a_bits=4))
         started = time.perf_counter()
         with collecting_statistics(model):
             forward(inputs)
+        finish_device_work()
         statistics_seconds = time.perf_counter() - started
         started = time.perf_counter()
         calibrate_activations(model, "mse", num_candidates=256)
+        finish_device_work()
         mse_seconds = time.perf_counter() - started
         quantized_seconds = median_seconds(lambda: forward(inputs), repeats)
         base = get_activation_scales(model).to(device)
         candidates = base * torch.exp2(0.1 * torch.randn(population, len(base), device=device))
-        repeated = {k: repeat_rows(v, population) for k, v in inputs.items()}
 
-        def batched() -> torch.Tensor:
-            with population_scales(model, candidates):
-                return kl_rows(forward(repeated), repeat_rows(reference, population))
+        def batched(group: int) -> list:
+            out = []
+            repeated = {k: repeat_rows(v, min(group, population)) for k, v in inputs.items()}
+            for start in range(0, population, group):
+                chunk = candidates[start : start + group]
+                rows = {k: v[: len(chunk) * clips] for k, v in repeated.items()}
+                with population_scales(model, chunk):
+                    out.append(kl_rows(forward(rows), repeat_rows(reference, len(chunk))))
+            return out
 
         def looped() -> list:
             out = []
@@ -140,17 +180,19 @@ def measure(name: str, subject: Subject, population: int, repeats: int, device: 
                     out.append(kl_rows(forward(inputs), reference))
             return out
 
-        batched_seconds = median_seconds(batched, repeats)
+        group, batched_seconds = largest_fitting_group(batched, min(group, population), repeats)
         looped_seconds = median_seconds(looped, max(1, repeats // 2))
     row = {
         "model": name,
+        "precision": precision,
         "fq_over_float": quantized_seconds / float_seconds,
         "evals_per_s": population / batched_seconds,
         "batched_over_loop": looped_seconds / batched_seconds,
         "float_ms": 1000 * float_seconds,
         "statistics_s": statistics_seconds,
         "mse_calibration_s": mse_seconds,
-        "clips": len(next(iter(inputs.values()))),
+        "clips": clips,
+        "candidates_per_forward": group,
     }
     print(json.dumps(row), flush=True)
     return row
@@ -163,19 +205,29 @@ def main() -> None:
     parser.add_argument("--calib-clips", type=int, default=256, help="batch of the embedded models")
     parser.add_argument("--population", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--chunk-rows", type=int, default=1024, help="rows per forward, as es.chunk_rows")
     parser.add_argument("--only", nargs="*", default=None, help="model names to measure")
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     clips = args.clips or (256 if device == "cuda" else 8)
-    rows = [
-        measure(name, subject, args.population, args.repeats, device)
-        for name, subject in (geometries(clips) | embedded_models(args.calib_clips)).items()
-        if not args.only or name in args.only
-    ]
+    precisions = ["fp32", "bf16"] if device == "cuda" else ["fp32"]
     out = Path("results/bench") / f"{'gpu' if device == 'cuda' else 'cpu'}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     label = torch.cuda.get_device_name() if device == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
-    out.write_text(json.dumps({"device": label, "models": rows}, indent=2) + "\n")
+    subjects = geometries(clips) | embedded_models(args.calib_clips)
+    rows = []
+    for name, subject in subjects.items():
+        if args.only and name not in args.only:
+            continue
+        for precision in precisions:
+            try:
+                settings = (args.population, args.repeats, device, args.chunk_rows, precision)
+                row = measure(name, subject, *settings)
+            except (RuntimeError, torch.OutOfMemoryError) as error:
+                print(f"{name} ({precision}) failed, the other models go on: {error}", flush=True)
+                continue
+            rows.append(row)
+            out.write_text(json.dumps({"device": label, "models": rows}, indent=2) + "\n")
     print(f"wrote {out}")
 
 

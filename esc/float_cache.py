@@ -9,15 +9,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from esc.records import write_json
-
-
-def weights_stamp(pretrained: str) -> list:
-    """Size and mtime of a local checkpoint's files: a retrained model invalidates its entry."""
-    folder = Path(pretrained)
-    if not folder.is_dir():
-        return []
-    return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()]
+from esc.records import weights_stamp, write_json
 
 
 def payload_key(payload: dict) -> str:

@@ -17,11 +17,24 @@ from esc.config import PROJECT_ROOT
 _UNHASHED_KEYS = ("hydra", "output_dir", "reuse_from", "force", "logger")
 
 
+def weights_stamp(pretrained: str) -> list:
+    """Size and mtime of a local checkpoint's files: a retrained model invalidates its entry."""
+    folder = Path(pretrained)
+    if not folder.is_dir():
+        return []
+    return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()]
+
+
 def config_hash(cfg: DictConfig) -> str:
-    """sha256 of the resolved config without output paths and run controls: equal hashes, same experiment."""
+    """sha256 of the resolved config without output paths and run controls: equal hashes, same experiment.
+
+    A local checkpoint's files count too, so a retrained zoo model never reuses its predecessor's runs.
+    """
     container = OmegaConf.to_container(cfg, resolve=True)
     for key in _UNHASHED_KEYS:
         container.pop(key, None)
+    if "model" in container:
+        container["weights"] = weights_stamp(str(container["model"].get("pretrained", "")))
     return hashlib.sha256(json.dumps(container, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -17,12 +17,27 @@ from esc.models.adapter import SpeechAdapter
 log = logging.getLogger(__name__)
 
 
-class SpecAugment(torch.nn.Module):
-    """Mel warping plus frequency and time masks on (batch, time, mel) inputs; raw waveforms pass.
+def resample_last_axis(values: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """`values` read at fractional positions `source` (one row of positions per example), linearly."""
+    last = values.shape[-1] - 1
+    source = source.clamp(0, last)
+    low = source.floor().long()
+    high = (low + 1).clamp(max=last)
+    weight = source - low
+    if values.dim() == 3:
+        low, high, weight = (t.unsqueeze(1).expand(-1, values.shape[1], -1) for t in (low, high, weight))
+    return torch.lerp(values.gather(-1, low), values.gather(-1, high), weight)
 
-    The warp stretches each example's mel axis by a random factor in [1 - warp, 1 + warp], as a
-    longer or shorter vocal tract would. Held-out voices differ from the training ones mostly in
-    their formants, so this is the augmentation that lets a small model generalise across speakers.
+
+class SpecAugment(torch.nn.Module):
+    """Vocal-tract warping, then frequency and time masks on (batch, time, mel) inputs.
+
+    Held-out voices differ from the training ones mostly in their formants, so a random warp is the
+    augmentation that lets a small model generalise across speakers. On a mel spectrogram it stretches
+    each example's mel axis by a factor in [1 - warp, 1 + warp]. A raw waveform (batch, samples) is
+    instead played at that speed, which moves formants and pitch alike; its length and attention mask
+    grow or shrink with it, so a CTC target is never cut off. Masks apply to spectrograms only: a
+    waveform model masks its own latent frames (wav2vec2's `mask_time_prob`).
     """
 
     def __init__(self, freq_mask: int, time_mask: int, masks: int = 2, warp: float = 0.0) -> None:
@@ -38,22 +53,35 @@ class SpecAugment(torch.nn.Module):
             ]
         )
 
+    def factors(self, batch: int, device: torch.device) -> torch.Tensor:
+        """One warp factor per example, uniform in [1 - warp, 1 + warp], as a column."""
+        return 1.0 + self.warp * (2.0 * torch.rand(batch, 1, device=device) - 1.0)
+
     def warp_mel(self, values: torch.Tensor) -> torch.Tensor:
-        """Resample each example's mel axis at bin / factor, linearly, holding the edge bins."""
-        batch, _, bins = values.shape
-        factors = 1.0 + self.warp * (2.0 * torch.rand(batch, 1, device=values.device) - 1.0)
-        source = (torch.arange(bins, device=values.device) / factors).clamp(max=bins - 1)
-        low = source.floor().long()
-        high = (low + 1).clamp(max=bins - 1)
-        weight = (source - low).unsqueeze(1)
-        at_low = values.gather(2, low.unsqueeze(1).expand_as(values))
-        at_high = values.gather(2, high.unsqueeze(1).expand_as(values))
-        return torch.lerp(at_low, at_high, weight)
+        """Resample each example's mel axis at bin / factor, holding the edge bins."""
+        bins = torch.arange(values.shape[-1], device=values.device)
+        return resample_last_axis(values, bins / self.factors(len(values), values.device))
+
+    def warp_speed(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Play each waveform at a random speed; samples past an example's new end are zero."""
+        values = inputs["input_values"]
+        mask = inputs.get("attention_mask")
+        whole = torch.full_like(values[:, :1], values.shape[1])
+        lengths = whole if mask is None else mask.sum(dim=1, keepdim=True)
+        speeds = self.factors(len(values), values.device)
+        new_lengths = torch.ceil(lengths.to(values.dtype) / speeds).long()
+        positions = torch.arange(int(new_lengths.max()), device=values.device)
+        inside = positions < new_lengths
+        warped = resample_last_axis(values, positions * speeds).masked_fill(~inside, 0.0)
+        out = inputs | {"input_values": warped}
+        if mask is not None:
+            out["attention_mask"] = inside.to(mask.dtype)
+        return out
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         values = inputs["input_values"]
         if values.dim() != 3:
-            return inputs
+            return self.warp_speed(inputs) if self.warp else inputs
         if self.warp:
             values = self.warp_mel(values)
         return inputs | {

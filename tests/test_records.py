@@ -20,3 +20,11 @@ def test_reuse_force_and_logger_leave_the_hash_unchanged():
 def test_seed_table_and_settings_change_the_hash():
     hashes = {hash_of(), hash_of("seed=1"), hash_of("table=int8"), hash_of("es.budget=10")}
     assert len(hashes) == 4
+
+
+def test_retrained_weights_in_the_same_folder_change_the_hash(tmp_path):
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"first training")
+    before = hash_of(f"model.pretrained={tmp_path}")
+    weights.write_bytes(b"second training, longer")
+    assert hash_of(f"model.pretrained={tmp_path}") != before

@@ -36,7 +36,30 @@ def test_masks_zero_whole_mel_bands_and_raw_waveforms_pass_through():
     zero_bands = (masked == 0).all(dim=1)
     assert zero_bands.any() and not zero_bands.all()
     waveforms = {"input_values": torch.randn(2, 16000)}
-    assert SpecAugment(freq_mask=10, time_mask=10, warp=0.1)(waveforms) is waveforms
+    assert SpecAugment(freq_mask=10, time_mask=10)(waveforms) is waveforms
+
+
+def dominant_frequency(wave: torch.Tensor) -> float:
+    return float(torch.fft.rfft(wave).abs().argmax())
+
+
+def test_speed_warp_moves_pitch_and_length_together_and_keeps_the_whole_utterance():
+    torch.manual_seed(0)
+    t = torch.arange(16000) / 16000
+    tone = torch.sin(2 * torch.pi * 400 * t)
+    values = torch.stack([tone, torch.cat([tone[:8000], torch.zeros(8000)])])
+    mask = torch.tensor([[1] * 16000, [1] * 8000 + [0] * 8000])
+    augment = SpecAugment(freq_mask=0, time_mask=0, warp=0.2)
+    for _ in range(5):
+        out = augment({"input_values": values, "attention_mask": mask})
+        kept = out["attention_mask"].sum(dim=1)
+        assert torch.all(out["input_values"][out["attention_mask"] == 0] == 0)
+        for row in range(2):
+            speed = float(mask[row].sum()) / float(kept[row])
+            assert 0.8 - 1e-3 <= speed <= 1.2 + 1e-3
+            wave = out["input_values"][row, : int(kept[row])]
+            expected = 400 * speed * len(wave) / 16000
+            assert abs(dominant_frequency(wave) - expected) <= 2
 
 
 def test_warp_outside_its_range_is_refused_with_the_value():

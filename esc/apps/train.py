@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import hydra
@@ -50,6 +51,7 @@ def main(cfg: DictConfig) -> None:
         enable_checkpointing=False,
         callbacks=[EpochSummary(cfg.task.metric)],
         gradient_clip_val=train.get("grad_clip", 1.0),
+        max_time=timedelta(minutes=cfg.max_minutes) if cfg.max_minutes else None,
     )
     started = time.perf_counter()
     trainer.fit(module, datamodule.train_dataloader(), datamodule.val_dataloader())

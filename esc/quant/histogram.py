@@ -48,7 +48,7 @@ class GrowingHistogram:
         """Count `values`, whose extremes the caller already knows (it needs them for its own min/max)."""
         self._cover(value_min, value_max)
         for chunk in values.detach().reshape(-1).split(_CHUNK):
-            self.counts += torch.histc(chunk, self.bins, self.low, self.high).to(torch.float64)
+            self.counts += torch.histc(chunk.float(), self.bins, self.low, self.high).to(self.counts)
 
     def _cover(self, value_min: float, value_max: float) -> None:
         if self.is_empty:

@@ -10,6 +10,7 @@ from esc.quant.attention import attach_attention_quantizers, is_attention_module
 from esc.quant.calibrate import calibrate_weights
 from esc.quant.config import QuantConfig
 from esc.quant.layers import QuantLayerMixin, is_quantizable_layer, quantize_layer
+from esc.quant.quantizers import Quantizer
 
 
 def quantize(model: nn.Module, config: QuantConfig) -> nn.Module:
@@ -28,5 +29,17 @@ def quantize(model: nn.Module, config: QuantConfig) -> nn.Module:
         elif is_attention_module(module):
             attach_attention_quantizers(module, path, config)
     route_attention(model)
+    colocate_quantizers(model)
     calibrate_weights(model)
     return model
+
+
+def colocate_quantizers(model: nn.Module) -> None:
+    """Quantizers are built on the CPU; each moves to the device of the innermost layer that holds it."""
+    for module in model.modules():
+        parameter = next(module.parameters(), None)
+        if parameter is None:
+            continue
+        for quantizer in module.modules():
+            if isinstance(quantizer, Quantizer):
+                quantizer.to(parameter.device)

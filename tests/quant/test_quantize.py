@@ -125,3 +125,12 @@ def test_weights_are_quantized_by_quantize_without_any_data() -> None:
     quantize(case.model, QuantConfig(w_bits=4, weight_calibrator="mse"))
     quantizers = weight_quantizers(case.model)
     assert all(q.fake_weight is not None and q.calibrator == "mse" for q in quantizers.values())
+
+
+def test_quantizers_join_the_device_of_their_layer_attention_ones_included() -> None:
+    """A model already on an accelerator gets its quantizers there too; the meta device stands in for one."""
+    model = tiny_ast().model.to("meta")
+    quantize(model, QuantConfig(w_bits=4, a_bits=4))
+    attention = [q for m in model.modules() if (qs := attention_quantizers_of(m)) for q in qs.values()]
+    assert attention
+    assert {buffer.device.type for buffer in model.buffers()} == {"meta"}
