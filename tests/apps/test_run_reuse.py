@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.apps.commands import esc_run
+from tests.apps.commands import esc_run, run_app
 
 INT8_MINMAX = ("quant=w8a8", "calibrator=minmax", "table=int8")
 
@@ -23,3 +23,18 @@ def test_force_reruns_a_finished_config_with_the_same_hash(int8_sweep, tiny_run_
     rerun = json.loads((tmp_path / "forced" / "metrics.json").read_text())
     finished = [json.loads(p.read_text()) for p in int8_sweep.glob("*/metrics.json")]
     assert rerun["config_hash"] in {r["config_hash"] for r in finished if r["calibrator"] == "minmax"}
+
+
+def test_an_interrupted_sweep_restarted_redoes_only_its_unfinished_runs(tiny_run_overrides, tmp_path):
+    sweep = ("-m", "quant=w4a8", "calibrator=minmax,percentile", "table=int4", *tiny_run_overrides)
+    reuse = f"reuse_from={tmp_path}"
+    first = run_app("run", tmp_path / "unused", *sweep, reuse, f"hydra.sweep.dir={tmp_path / 'first'}")
+    assert first.returncode == 0, first.stderr[-3000:]
+    finished = (tmp_path / "first").glob("*/metrics.json")
+    records = {json.loads(p.read_text())["calibrator"]: p for p in finished}
+    records["percentile"].unlink()  # that job was killed before it finished
+    again = run_app("run", tmp_path / "unused", *sweep, reuse, f"hydra.sweep.dir={tmp_path / 'again'}")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"reusing finished run {records['minmax'].parent}" in again.stdout
+    rerun = [json.loads(p.read_text()) for p in (tmp_path / "again").glob("*/metrics.json")]
+    assert [r["calibrator"] for r in rerun] == ["percentile"]
