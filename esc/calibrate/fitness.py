@@ -2,11 +2,13 @@
 
 The float outputs of the calibration clips are computed once. A population of P candidate
 scale vectors is scored in batched forwards of the clip batch repeated P times (candidate-major),
-chunked so that one forward holds at most `chunk_rows` rows.
+chunked so that one forward holds at most `chunk_rows` rows. A forward that runs out of memory halves
+`chunk_rows` for the rest of the run and is retried, so the chunk size finds what the device holds.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +18,8 @@ from torch.utils.data import DataLoader
 
 from esc.models.adapter import SpeechAdapter
 from esc.quant import population_scales, quant_enabled
+
+log = logging.getLogger(__name__)
 
 
 def kl_rows(quantized: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
@@ -91,18 +95,38 @@ class PopulationFitness:
         total = torch.zeros(len(candidates), dtype=torch.float64)
         for inputs, reference in self.batches:
             rows = len(reference)
-            group = max(1, self.chunk_rows // rows)
-            for start in range(0, len(candidates), group):
-                chunk = candidates[start : start + group]
-                repeated = {k: repeat_rows(v, len(chunk)) for k, v in inputs.items()}
-                with population_scales(self.adapter.model, chunk):
-                    outputs = self.kind.outputs(self.adapter, repeated)
-                losses = self.kind.rows(self.adapter, outputs, repeated, repeat_rows(reference, len(chunk)))
-                total[start : start + len(chunk)] += (
-                    losses.reshape(len(chunk), rows).sum(dim=1).double().cpu()
-                )
+            start = 0
+            while start < len(candidates):
+                chunk = candidates[start : start + max(1, self.chunk_rows // rows)]
+                try:
+                    losses = self.chunk_losses(inputs, reference, chunk)
+                except torch.OutOfMemoryError:
+                    self.shrink_chunk(rows, len(chunk))
+                    continue
+                total[start : start + len(chunk)] += losses
+                start += len(chunk)
         if not torch.isfinite(total).all():
             raise FloatingPointError(
                 "ESC fitness is NaN or Inf for some candidates; check the model's outputs"
             )
         return total / self.clips
+
+    def chunk_losses(self, inputs: dict, reference: torch.Tensor, chunk: torch.Tensor) -> torch.Tensor:
+        """Summed loss over this batch's clips for each candidate of `chunk`, in one forward."""
+        rows = len(reference)
+        repeated = {k: repeat_rows(v, len(chunk)) for k, v in inputs.items()}
+        with population_scales(self.adapter.model, chunk):
+            outputs = self.kind.outputs(self.adapter, repeated)
+        losses = self.kind.rows(self.adapter, outputs, repeated, repeat_rows(reference, len(chunk)))
+        return losses.reshape(len(chunk), rows).sum(dim=1).double().cpu()
+
+    def shrink_chunk(self, rows: int, candidates: int) -> None:
+        """After an out-of-memory forward of `candidates` × `rows`, halve the rows per forward for good."""
+        if candidates == 1:
+            raise torch.OutOfMemoryError(
+                f"one candidate on a batch of {rows} clips does not fit in memory; lower data.batch_size"
+            )
+        self.chunk_rows = rows * (candidates // 2)
+        log.warning("ESC forward ran out of memory: es.chunk_rows lowered to %d", self.chunk_rows)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

@@ -76,3 +76,34 @@ def test_task_fitness_on_transcripts_asks_for_kl_or_mse(tiny_corpora, tmp_path):
     adapter = CTCAdapter.load(str(save_tiny_wav2vec2_ctc(tmp_path / "ctc", transcripts))).eval()
     with pytest.raises(ValueError, match="es.fitness=task needs class targets.*kl or es.fitness=mse"):
         PopulationFitness(adapter, datamodule.calibration_dataloader(), "task", chunk_rows=64)
+
+
+class SmallMemory(PopulationFitness):
+    """A device that holds at most `limit` rows per forward."""
+
+    limit = 12
+
+    def chunk_losses(self, inputs: dict, reference: torch.Tensor, chunk: torch.Tensor) -> torch.Tensor:
+        if len(chunk) * len(reference) > self.limit:
+            raise torch.OutOfMemoryError("simulated: too many rows for this device")
+        return super().chunk_losses(inputs, reference, chunk)
+
+
+def test_an_out_of_memory_forward_halves_the_chunk_and_keeps_the_fitness(quantized_ast):
+    adapter, datamodule = quantized_ast
+    base = get_activation_scales(adapter.model)
+    candidates = base * torch.exp2(
+        0.3 * torch.randn(5, len(base), generator=torch.Generator().manual_seed(1))
+    )
+    small = SmallMemory(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
+    roomy = PopulationFitness(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
+    assert torch.equal(small(candidates), roomy(candidates))
+    assert small.chunk_rows <= SmallMemory.limit < roomy.chunk_rows
+
+
+def test_one_candidate_that_does_not_fit_says_to_lower_the_batch(quantized_ast):
+    adapter, datamodule = quantized_ast
+    tiny = SmallMemory(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
+    tiny.limit = 1
+    with pytest.raises(torch.OutOfMemoryError, match="data.batch_size"):
+        tiny(get_activation_scales(adapter.model)[None])
