@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from esc.records import weights_stamp, write_json
-
-
-def payload_key(payload: dict) -> str:
-    """A short stable hash of a JSON-able payload: the file name of a cache entry."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+from esc.records import payload_key, weights_stamp, write_json
 
 
 def float_key(cfg: DictConfig) -> str:

@@ -25,6 +25,11 @@ def weights_stamp(pretrained: str) -> list:
     return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()]
 
 
+def payload_key(payload: dict, length: int = 20) -> str:
+    """A short stable hash of a JSON-able payload: a cache entry's file name, or a run's config hash."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:length]
+
+
 def config_hash(cfg: DictConfig) -> str:
     """sha256 of the resolved config without output paths and run controls: equal hashes, same experiment.
 
@@ -35,7 +40,7 @@ def config_hash(cfg: DictConfig) -> str:
         container.pop(key, None)
     if "model" in container:
         container["weights"] = weights_stamp(str(container["model"].get("pretrained", "")))
-    return hashlib.sha256(json.dumps(container, sort_keys=True).encode()).hexdigest()[:16]
+    return payload_key(container, length=16)
 
 
 def _git(*args: str) -> str:

@@ -15,9 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from esc.float_cache import payload_key
 from esc.ptq.layer_inputs import rounding_layers
-from esc.records import weights_stamp
+from esc.records import payload_key, weights_stamp
 
 log = logging.getLogger(__name__)
 # Quant settings that only concern activations; a weights-first rounding is shared across them.
