@@ -11,6 +11,10 @@ results/bench/<device>.json.
 
 from __future__ import annotations
 
+# First, before anything allocates: it prepares CPU memory as every esc app does.
+import esc.apps  # noqa: F401
+
+# isort: split
 import argparse
 import json
 import statistics
@@ -38,9 +42,11 @@ from esc.quant import (
     QuantConfig,
     calibrate_activations,
     collecting_statistics,
+    fused_kernel_enabled,
     get_activation_scales,
     population_scales,
     quantize,
+    use_fused_kernel,
 )
 
 
@@ -50,17 +56,28 @@ def finish_device_work() -> None:
         torch.cuda.synchronize()
 
 
+def interleaved_median_seconds(steps: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Median wall time of each step after one warm-up call, the steps taking turns.
+
+    Taking turns exposes every step to the same drift of a shared machine, so their ratio stays honest
+    when the absolute times wander.
+    """
+    for step in steps:
+        step()
+    times: list[list[float]] = [[] for _ in steps]
+    for _ in range(repeats):
+        for step, step_times in zip(steps, times, strict=True):
+            finish_device_work()
+            started = time.perf_counter()
+            step()
+            finish_device_work()
+            step_times.append(time.perf_counter() - started)
+    return [statistics.median(step_times) for step_times in times]
+
+
 def median_seconds(step: Callable[[], object], repeats: int) -> float:
     """Median wall time of `step` after one warm-up call."""
-    step()
-    times = []
-    for _ in range(repeats):
-        finish_device_work()
-        started = time.perf_counter()
-        step()
-        finish_device_work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return interleaved_median_seconds([step], repeats)[0]
 
 
 Forward = Callable[[dict[str, torch.Tensor]], torch.Tensor]
@@ -71,6 +88,7 @@ def transformers_subject(build: Callable[[], torch.nn.Module], inputs: dict[str,
     """A transformers model with random weights: its module and its logits."""
 
     def model_and_forward() -> tuple[torch.nn.Module, Forward]:
+        torch.manual_seed(0)  # every copy gets the same weights
         model = build()
         return model, lambda batch: model(**batch).logits
 
@@ -140,15 +158,16 @@ def measure(
 ) -> dict:
     """fq_over_float, evals_per_s, batched_over_loop and the calibration times for one model."""
     build, inputs = subject
+    float_model, float_forward = build()
     model, forward = build()
+    float_model.eval().to(device)
     model.eval().to(device)
     inputs = {k: v.to(device) for k, v in inputs.items()}
     clips = len(next(iter(inputs.values())))
     group = max(1, chunk_rows // clips)
     autocast = torch.autocast(device, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
     with torch.no_grad(), autocast:
-        float_seconds = median_seconds(lambda: forward(inputs), repeats)
-        reference = forward(inputs)
+        reference = float_forward(inputs)
         quantize(model, QuantConfig(w_bits=4, a_bits=4))
         started = time.perf_counter()
         with collecting_statistics(model):
@@ -159,7 +178,10 @@ def measure(
         calibrate_activations(model, "mse", num_candidates=256)
         finish_device_work()
         mse_seconds = time.perf_counter() - started
-        quantized_seconds = median_seconds(lambda: forward(inputs), repeats)
+        float_seconds, quantized_seconds = interleaved_median_seconds(
+            [lambda: float_forward(inputs), lambda: forward(inputs)], repeats
+        )
+        del float_model
         base = get_activation_scales(model).to(device)
         candidates = base * torch.exp2(0.1 * torch.randn(population, len(base), device=device))
 
@@ -193,6 +215,7 @@ def measure(
         "mse_calibration_s": mse_seconds,
         "clips": clips,
         "candidates_per_forward": group,
+        "fused_fake_quant": fused_kernel_enabled(device),
     }
     print(json.dumps(row), flush=True)
     return row
@@ -204,10 +227,14 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=None, help="batch of the paper-scale geometries")
     parser.add_argument("--calib-clips", type=int, default=256, help="batch of the embedded models")
     parser.add_argument("--population", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--chunk-rows", type=int, default=1024, help="rows per forward, as es.chunk_rows")
     parser.add_argument("--only", nargs="*", default=None, help="model names to measure")
+    parser.add_argument(
+        "--fused-fake-quant", nargs="*", default=["cpu"], help="as esc-run's fused_fake_quant (default: cpu)"
+    )
     args = parser.parse_args()
+    use_fused_kernel(args.fused_fake_quant)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     clips = args.clips or (256 if device == "cuda" else 8)
     precisions = ["fp32", "bf16"] if device == "cuda" else ["fp32"]

@@ -20,7 +20,7 @@ from esc.models.adapter import SpeechAdapter
 from esc.models.registry import build_adapter
 from esc.ptq.apply import apply_ptq
 from esc.ptq.cache import cached_rounding
-from esc.quant import quantize, scales_record
+from esc.quant import quantize, scales_record, use_fused_kernel
 from esc.quant.bits import OFF_BITS
 from esc.records import config_hash, device_name, finished_now, git_revision, write_json
 
@@ -79,6 +79,7 @@ def quantize_model(
 def run(cfg: DictConfig, output_dir: Path) -> dict:
     """Evaluate float, quantize and calibrate as configured, evaluate again, and write the records."""
     check_task(cfg)
+    use_fused_kernel(cfg.fused_fake_quant)
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
     datamodule = build_datamodule(cfg.data)

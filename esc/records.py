@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from esc.config import PROJECT_ROOT
 
 # Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
-_UNHASHED_KEYS = ("hydra", "output_dir", "reuse_from", "force", "logger")
+_UNHASHED_KEYS = ("hydra", "output_dir", "reuse_from", "force", "logger", "fused_fake_quant")
 
 
 def weights_stamp(pretrained: str) -> list:

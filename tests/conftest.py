@@ -10,6 +10,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")
+# Each app subprocess would compile the fused fake-quant kernel (~10 s): the tests of esc.quant.fake_quant
+# check it bit for bit, and one esc-run test runs it end to end.
+os.environ.setdefault("ESC_FUSED_FAKE_QUANT", "[]")
 
 from esc.data.synth.builder import build_corpus  # noqa: E402
 from esc.data.synth.corpora import make_plan  # noqa: E402

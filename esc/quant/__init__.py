@@ -16,6 +16,7 @@ from esc.quant.attention import ATTENTION_IMPLEMENTATION, register_attention_cla
 from esc.quant.calibrate import calibrate_activations, calibrate_weights, collecting_statistics
 from esc.quant.calibrators import ACTIVATION_CALIBRATORS
 from esc.quant.config import QuantConfig
+from esc.quant.fake_quant import fused_kernel_enabled, use_fused_kernel
 from esc.quant.inventory import (
     activation_quantizers,
     quant_enabled,
@@ -47,6 +48,7 @@ __all__ = [
     "calibrate_activations",
     "calibrate_weights",
     "collecting_statistics",
+    "fused_kernel_enabled",
     "get_activation_scales",
     "population_scales",
     "quant_enabled",
@@ -57,5 +59,6 @@ __all__ = [
     "scales_record",
     "set_activation_scales",
     "set_quant_enabled",
+    "use_fused_kernel",
     "weight_quantizers",
 ]

@@ -1,12 +1,19 @@
 """Fake quantization arithmetic: the numbers only, with no knowledge of modules or calibration.
 
 Uses plain clamp-round tensor ops rather than torch.fake_quantize_* because they are faster on CPU and accept
-any broadcastable scale (per tensor, per channel, per population candidate) through one code path.
+any broadcastable scale (per tensor, per channel, per population candidate) through one code path. On the
+device types named in `use_fused_kernel`, inference calls run the same ops as one torch.compile'd kernel.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
+from collections.abc import Callable, Iterable
+
 import torch
+
+log = logging.getLogger(__name__)
 
 # Same floor as torch.ao observers, so an all-zero tensor gets a usable (non-zero) scale.
 SCALE_EPS = torch.finfo(torch.float32).eps
@@ -30,6 +37,8 @@ def fake_quantize(
         inverse_scale = 1.0 / scale
     if torch.is_grad_enabled() and x.requires_grad:
         return straight_through(x, _round_to_grid(x.detach(), scale, inverse_scale, zero_point, qmin, qmax))
+    if fused_kernel_enabled(x.device.type) and _suits_the_fused_kernel(x, scale):
+        return _fused_round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax)
     return _round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax)
 
 
@@ -51,12 +60,127 @@ def _round_to_grid(
     qmax: int,
 ) -> torch.Tensor:
     # In-place ops on the one fresh tensor keep memory traffic to a single extra activation-sized buffer.
+    # It is contiguous even for a transposed input (attention's q/k/v): the matmul that reads it would
+    # otherwise copy it into that layout itself.
     scale = scale.to(x.dtype)
-    q = torch.mul(x, inverse_scale.to(x.dtype)).round_()
+    inverse_scale = inverse_scale.to(x.dtype)
+    shape = torch.broadcast_shapes(x.shape, inverse_scale.shape)
+    q = torch.mul(x, inverse_scale, out=torch.empty(shape, dtype=x.dtype, device=x.device)).round_()
     if zero_point is None:
         return q.clamp_(qmin, qmax).mul_(scale)
     zero_point = zero_point.to(x.dtype)
     return q.add_(zero_point).clamp_(qmin, qmax).sub_(zero_point).mul_(scale)
+
+
+def _round_to_contiguous_grid(
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    inverse_scale: torch.Tensor,
+    zero_point: torch.Tensor | None,
+    qmin: int,
+    qmax: int,
+) -> torch.Tensor:
+    # Compiled only: the clone fuses into the kernel, and pins the contiguous result that inductor would
+    # otherwise lay out like the transposed x.
+    return _round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax).clone(
+        memory_format=torch.contiguous_format
+    )
+
+
+# Device types whose inference fake quantization runs fused; see use_fused_kernel.
+_fused_device_types: frozenset[str] = frozenset()
+_compiled: dict[Callable, Callable] = {}
+_ACTIVATION_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
+_GRAPHS_PER_KERNEL = 32
+
+
+def use_fused_kernel(device_types: Iterable[str]) -> None:
+    """Run inference fake quantization on these device types ("cpu", "cuda") as one compiled kernel.
+
+    Eager clamp-round makes four passes over each activation; compiled, they fuse into one, which on a
+    2-core CPU is what keeps the fake-quantized forward near the float one (benchmarks/bench.py). The result
+    is bit-identical, so this is a speed setting only. The first call per tensor rank and dtype compiles
+    (seconds); a CPU without a C++ compiler keeps the eager ops, with a warning.
+    """
+    global _fused_device_types
+    requested = frozenset(device_types)
+    unknown = requested - {"cpu", "cuda"}
+    if unknown:
+        raise ValueError(f"fused_fake_quant device types {sorted(unknown)} are unknown: use cpu and/or cuda")
+    if "cpu" in requested and shutil.which("c++") is None and shutil.which("g++") is None:
+        log.warning("no C++ compiler on PATH: CPU fake quantization stays eager (slower, same results)")
+        requested -= {"cpu"}
+    _fused_device_types = requested
+
+
+def fused_kernel_enabled(device_type: str) -> bool:
+    """Whether inference fake quantization on this device type ("cpu", "cuda") runs fused."""
+    return device_type in _fused_device_types
+
+
+def _suits_the_fused_kernel(x: torch.Tensor, scale: torch.Tensor) -> bool:
+    # Activations: a float dtype a model runs in, a scale that does not widen x. Other calls (a
+    # calibrator's float64 grids, say) are one-offs, which would only add compiled graphs.
+    return x.dtype in _ACTIVATION_DTYPES and torch.broadcast_shapes(x.shape, scale.shape) == x.shape
+
+
+def _fused_round_to_grid(
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    inverse_scale: torch.Tensor,
+    zero_point: torch.Tensor | None,
+    qmin: int,
+    qmax: int,
+) -> torch.Tensor:
+    """_round_to_grid as one compiled kernel.
+
+    A contiguous `x` whose scale varies along its first dim at most (one scale per tensor, population
+    candidate or output channel) is handed over as a (groups, n) matrix, so one graph serves every layer
+    shape and rank and its loop vectorises fully. Anything else (attention's transposed q/k/v) goes in as
+    it is and comes out contiguous, as from the eager ops.
+    """
+    groups = scale.numel()
+    as_matrix = x.numel() > 0 and x.is_contiguous() and _varies_along_first_dim_only(scale, x, groups)
+    # Scales with default strides: a candidate's entry of the population matrix keeps the matrix's
+    # stride even at size 1, and dynamo would compile one more graph for it. Detached, x is no longer a
+    # view, whose base shape dynamo would guard on (nothing is lost: only calls without autograd come here).
+    scale, inverse_scale = _with_default_strides(scale), _with_default_strides(inverse_scale)
+    if not as_matrix or (zero_point is not None and zero_point.numel() not in (1, groups)):
+        return _compiled_version(_round_to_contiguous_grid)(
+            x.detach(), scale, inverse_scale, zero_point, qmin, qmax
+        )
+    column = (groups, 1)
+    quantized = _compiled_version(_round_to_grid)(
+        x.view(groups, -1).detach(),
+        scale.view(column),
+        inverse_scale.view(column),
+        None if zero_point is None else zero_point.reshape(-1, 1),
+        qmin,
+        qmax,
+    )
+    return quantized.view(x.shape)
+
+
+def _with_default_strides(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor.clone(memory_format=torch.contiguous_format)
+
+
+def _compiled_version(function: Callable) -> Callable:
+    if function not in _compiled:
+        # The CPU's flags still pick the SIMD width; skipping inductor's per-ISA test builds saves ~5 s.
+        options = {"cpp.vec_isa_ok": True}
+        compiled = torch.compile(function, dynamic=True, options=options)
+        # Each rank and memory layout of x (transposed q/k/v, their population batches, a model's
+        # channel-first convolution inputs) is a graph of its own: more than dynamo's default 8.
+        _compiled[function] = torch._dynamo.config.patch(recompile_limit=_GRAPHS_PER_KERNEL)(compiled)
+    return _compiled[function]
+
+
+def _varies_along_first_dim_only(scale: torch.Tensor, x: torch.Tensor, groups: int) -> bool:
+    # One scale, or one per index of x's first dim that broadcasts over the rest without widening x.
+    if groups == 1:
+        return True
+    return scale.dim() == x.dim() and scale.shape[0] == x.shape[0] == groups
 
 
 def fake_quantize_population(

@@ -104,3 +104,15 @@ def test_bits_outside_two_to_sixteen_are_refused_by_name(tiny_corpora, tiny_ast_
     )
     assert result.returncode != 0
     assert "a_bits=1 is outside the allowed range 2..16" in result.stderr
+
+
+def test_the_fused_kernel_gives_the_eager_run_bit_for_bit(tiny_corpora, tiny_ast_dir, tmp_path):
+    runs = {}
+    for kernel, folder in (("[cpu]", "fused"), ("[]", "eager")):
+        run_dir = tmp_path / folder
+        overrides = ("quant=w4a4", "calibrator=mse", f"fused_fake_quant={kernel}")
+        result = esc_run(run_dir, *overrides, *tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path))
+        assert result.returncode == 0, result.stderr[-3000:]
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        runs[kernel] = (metrics["quantized"], metrics["config_hash"], (run_dir / "scales.json").read_text())
+    assert runs["[cpu]"] == runs["[]"], "same accuracy, same config hash, same scales"

@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from esc.quant.bits import integer_grid
-from esc.quant.fake_quant import fake_quantize, fake_quantize_population, qparams_from_range
+from esc.quant.fake_quant import (
+    fake_quantize,
+    fake_quantize_population,
+    fused_kernel_enabled,
+    qparams_from_range,
+    use_fused_kernel,
+)
 
 
 def _random_case(generator: torch.Generator) -> tuple[torch.Tensor, float, int, int, int]:
@@ -111,3 +117,57 @@ def test_all_zero_range_gets_a_small_positive_scale() -> None:
     scale, _ = qparams_from_range(torch.tensor(0.0), torch.tensor(0.0), 127)
     assert scale > 0
     assert torch.equal(fake_quantize(torch.zeros(3), scale, None, -127, 127), torch.zeros(3))
+
+
+@pytest.fixture
+def fused_on_cpu():
+    use_fused_kernel(["cpu"])
+    yield
+    use_fused_kernel([])
+
+
+def _layouts() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    generator = torch.Generator().manual_seed(3)
+    activation = torch.randn(6, 7, 16, generator=generator) * 3
+    with_specials = activation.clone()
+    with_specials[0, 0, :3] = torch.tensor([float("nan"), float("inf"), -float("inf")])
+    return {
+        "per tensor": (with_specials, torch.tensor(0.21)),
+        "population": (activation, torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]).view(6, 1, 1)),
+        "per channel": (torch.randn(8, 3, 5, generator=generator), torch.rand(8, 1, 1, generator=generator)),
+        "transposed": (activation.transpose(0, 1), torch.tensor(0.3)),
+        "widening": (torch.randn(40, generator=generator), torch.rand(3, 1, generator=generator) + 0.1),
+        "empty": (torch.randn(0, 16), torch.tensor(0.3)),
+    }
+
+
+@pytest.mark.parametrize("layout", list(_layouts()))
+@pytest.mark.parametrize("zero_point", [None, 3.0])
+def test_fused_kernel_is_bit_identical_to_the_eager_ops(fused_on_cpu, layout: str, zero_point) -> None:
+    x, scale = _layouts()[layout]
+    qmin, qmax = (-7, 7) if zero_point is None else (0, 15)
+    zero = None if zero_point is None else torch.tensor(zero_point)
+    fused = fake_quantize(x, scale, zero, qmin, qmax)
+    use_fused_kernel([])
+    eager = fake_quantize(x, scale, zero, qmin, qmax)
+    assert fused.shape == eager.shape
+    assert torch.equal(fused.isnan(), eager.isnan())
+    assert torch.equal(fused.nan_to_num(), eager.nan_to_num())
+
+
+def test_a_transposed_input_gives_a_contiguous_result() -> None:
+    # attention's q/k/v arrive transposed; a contiguous result spares the next matmul a copy.
+    x = torch.randn(2, 5, 3, 4).transpose(1, 2)
+    assert fake_quantize(x, torch.tensor(0.1), None, -7, 7).is_contiguous()
+
+
+def test_fused_kernel_names_an_unknown_device_type() -> None:
+    with pytest.raises(ValueError, match=r"\['tpu'\] are unknown: use cpu and/or cuda"):
+        use_fused_kernel(["cpu", "tpu"])
+
+
+def test_without_a_cpp_compiler_cpu_stays_eager(monkeypatch, caplog) -> None:
+    monkeypatch.setattr("esc.quant.fake_quant.shutil.which", lambda name: None)
+    use_fused_kernel(["cpu"])
+    assert not fused_kernel_enabled("cpu")
+    assert "no C++ compiler" in caplog.text
