@@ -136,6 +136,10 @@ def _layouts() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         "population": (activation, torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]).view(6, 1, 1)),
         "per channel": (torch.randn(8, 3, 5, generator=generator), torch.rand(8, 1, 1, generator=generator)),
         "transposed": (activation.transpose(0, 1), torch.tensor(0.3)),
+        "transposed population": (
+            activation.transpose(1, 2),
+            torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]).view(6, 1, 1),
+        ),
         "widening": (torch.randn(40, generator=generator), torch.rand(3, 1, generator=generator) + 0.1),
         "empty": (torch.randn(0, 16), torch.tensor(0.3)),
     }
