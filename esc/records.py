@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from esc.atomic_files import write_bytes_atomically
 from esc.config import PROJECT_ROOT
 
 # Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
@@ -71,6 +72,4 @@ def finished_now() -> str:
 
 def write_json(path: Path, payload: dict | list) -> None:
     """Write JSON atomically, so a crash never leaves a half-written record behind."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
-    tmp.replace(path)
+    write_bytes_atomically(path, (json.dumps(payload, indent=2, sort_keys=False) + "\n").encode())

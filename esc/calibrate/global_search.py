@@ -8,7 +8,6 @@ stopped and ends exactly where an uninterrupted one would.
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from esc.atomic_files import write_bytes_atomically
 from esc.calibrate.optimizers import make_optimizer, optimizer_sigma
 
 log = logging.getLogger(__name__)
@@ -114,9 +114,7 @@ def _record(state: SearchState, sigma: float) -> None:
 def save_state(state: SearchState, path: Path) -> None:
     """Pickle atomically: a kill during the write leaves the previous checkpoint intact."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(pickle.dumps(state))
-    os.replace(tmp, path)
+    write_bytes_atomically(path, pickle.dumps(state))
 
 
 def load_state(path: Path) -> SearchState | None:

@@ -20,6 +20,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
+from esc.atomic_files import write_bytes_atomically
 from esc.data.synth.plan import SAMPLE_RATE, CorpusPlan
 from esc.data.synth.render import render_clip, render_noise
 
@@ -46,9 +47,7 @@ def _render_chunk(args: tuple[CorpusPlan, int, Path]) -> int:
     clips = plan.clips[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE]
     hashes = {clip.path: write_audio(staging / clip.path, render_clip(clip, plan)) for clip in clips}
     marker = staging / _CHUNKS_DIR / f"{index}.json"
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(json.dumps(hashes))
-    os.replace(tmp, marker)
+    write_bytes_atomically(marker, json.dumps(hashes).encode())
     return len(clips)
 
 

@@ -1,0 +1,22 @@
+"""Atomic writes: concurrent writers of one file never trip over each other's staging file."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from esc.records import write_json
+
+
+def test_concurrent_json_records_of_one_file_all_succeed_and_leave_one_whole_version(tmp_path):
+    # The jobs of a parallel sweep write the same float-cache entry: with one shared staging name, the
+    # second rename found the first writer's file already gone.
+    target = tmp_path / "entry.json"
+    versions = [{"writer": n, "padding": "x" * 5000} for n in range(8)]
+
+    def write_many(payload: dict) -> None:
+        for _ in range(50):
+            write_json(target, payload)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write_many, versions))
+    assert json.loads(target.read_text()) in versions
+    assert [p.name for p in tmp_path.iterdir()] == ["entry.json"], "no staging file is left behind"
