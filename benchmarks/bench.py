@@ -179,9 +179,9 @@ def measure(
         finish_device_work()
         mse_seconds = time.perf_counter() - started
         float_seconds, quantized_seconds = interleaved_median_seconds(
-            [lambda: float_forward(inputs), lambda: forward(inputs)], repeats
+            [partial(float_forward, inputs), partial(forward, inputs)], repeats
         )
-        del float_model
+        del float_model, float_forward  # the forward holds the model too
         base = get_activation_scales(model).to(device)
         candidates = base * torch.exp2(0.1 * torch.randn(population, len(base), device=device))
 

@@ -72,19 +72,10 @@ def _round_to_grid(
     return q.add_(zero_point).clamp_(qmin, qmax).sub_(zero_point).mul_(scale)
 
 
-def _round_to_contiguous_grid(
-    x: torch.Tensor,
-    scale: torch.Tensor,
-    inverse_scale: torch.Tensor,
-    zero_point: torch.Tensor | None,
-    qmin: int,
-    qmax: int,
-) -> torch.Tensor:
-    # Compiled only: the clone fuses into the kernel, and pins the contiguous result that inductor would
-    # otherwise lay out like the transposed x.
-    return _round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax).clone(
-        memory_format=torch.contiguous_format
-    )
+def _round_to_contiguous_grid(*grid_arguments: torch.Tensor | int | None) -> torch.Tensor:
+    """_round_to_grid(*grid_arguments), for compiling only: the clone fuses into the kernel, and pins the
+    contiguous result that inductor would otherwise lay out like a transposed x."""
+    return _round_to_grid(*grid_arguments).clone(memory_format=torch.contiguous_format)
 
 
 # Device types whose inference fake quantization runs fused; see use_fused_kernel.
@@ -141,10 +132,8 @@ def _fused_round_to_grid(
     """
     groups = scale.numel()
     as_matrix = x.numel() > 0 and x.is_contiguous() and _varies_along_first_dim_only(scale, x, groups)
-    # Scales with default strides: a candidate's entry of the population matrix keeps the matrix's
-    # stride even at size 1, and dynamo would compile one more graph for it. Detached, x is no longer a
-    # view, whose base shape dynamo would guard on (nothing is lost: only calls without autograd come here).
-    scale, inverse_scale = _with_default_strides(scale), _with_default_strides(inverse_scale)
+    # Detached, x is no longer a view, whose base shape dynamo would guard on: one more graph per layer
+    # shape (nothing is lost: only calls without autograd come here).
     if not as_matrix or (zero_point is not None and zero_point.numel() not in (1, groups)):
         return _compiled_version(_round_to_contiguous_grid)(
             x.detach(), scale, inverse_scale, zero_point, qmin, qmax
@@ -152,17 +141,13 @@ def _fused_round_to_grid(
     column = (groups, 1)
     quantized = _compiled_version(_round_to_grid)(
         x.view(groups, -1).detach(),
-        scale.view(column),
-        inverse_scale.view(column),
+        scale.reshape(column),
+        inverse_scale.reshape(column),
         None if zero_point is None else zero_point.reshape(-1, 1),
         qmin,
         qmax,
     )
     return quantized.view(x.shape)
-
-
-def _with_default_strides(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.clone(memory_format=torch.contiguous_format)
 
 
 def _compiled_version(function: Callable) -> Callable:

@@ -134,6 +134,9 @@ class ActivationQuantizer(Quantizer):
         """Use P candidate scales on a candidate-major batch of P·B rows; None returns to the single scale."""
         if scales is not None:
             scales = scales.detach().to(device=self.scale.device, dtype=self.scale.dtype).reshape(-1)
+            # Default strides: a column of the (P, N) candidate matrix keeps stride N even at P = 1, and a
+            # compiled fake-quant kernel would be compiled again for every such stride.
+            scales = scales.clone(memory_format=torch.contiguous_format)
             if not (torch.isfinite(scales).all() and (scales > 0).all()):
                 raise ValueError(f"population scales for {self.name!r} must be finite and > 0")
         self.population_scales = scales
