@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 from esc.results.render import ARROWS, column_label
 from esc.results.store import HISTORY_FILE
 
+COLLAPSE_POINTS = 10.0  # a change from float beyond this many points runs off a table panel's axis
+
 
 def convergence_frame(runs: pd.DataFrame) -> pd.DataFrame:
     """Best fitness relative to the local step's (θ = 0, at 0 evaluations) against evaluations, averaged over
@@ -57,18 +59,35 @@ def table_frame(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[columns].assign(column=labels)
 
 
+def change_limits(change: pd.Series, std: pd.Series) -> tuple[float, float]:
+    """The y-range of a table panel: zero and every bar within COLLAPSE_POINTS of float, error bars included.
+
+    A collapsed calibrator then runs off the axis instead of flattening the tenths of a point that separate
+    the others."""
+    kept = change.abs() <= COLLAPSE_POINTS
+    if not kept.any():
+        kept[:] = True
+    low = min(0.0, float((change - std)[kept].min()))
+    high = max(0.0, float((change + std)[kept].max()))
+    pad = 0.1 * max(high - low, 0.1)
+    return low - pad, high + pad
+
+
 def table_figure(frame: pd.DataFrame) -> Figure:
-    """A panel per model: a bar per calibrator × bit-width column (± std over seeds), float as a dashed
-    line, so the cells that fall apart stand out of a table too wide to read at a glance."""
+    """A panel per model: a bar per calibrator × bit-width column showing its change from float (± std over
+    seeds); each column's label carries the metric itself, which stays readable when its bar runs off."""
     models = list(dict.fromkeys(frame["model"]))
     width = max(6.0, 0.45 * frame["column"].nunique() * len(models))
-    figure = Figure(figsize=(width, 4), layout="constrained")
+    figure = Figure(figsize=(width, 4.5), layout="constrained")
     panels = figure.subplots(1, len(models), squeeze=False)[0]
     for axes, model in zip(panels, models, strict=True):
         bars = frame[frame["model"] == model]
-        axes.bar(bars["column"], bars["mean"], yerr=bars["std"].fillna(0.0), capsize=2, color="tab:blue")
-        axes.axhline(bars["float"].iloc[0], color="black", linestyle="--", label="float")
-        metric = f"{bars['metric'].iloc[0]} {ARROWS[bool(bars['higher_is_better'].iloc[0])]}"
+        change, std = bars["mean"] - bars["float"], bars["std"].fillna(0.0)
+        labels = [f"{column}: {mean:.2f}" for column, mean in zip(bars["column"], bars["mean"], strict=True)]
+        axes.bar(labels, change, yerr=std, capsize=2, color="tab:blue")
+        axes.axhline(0.0, color="black", linestyle="--", label=f"float: {bars['float'].iloc[0]:.2f}")
+        axes.set_ylim(*change_limits(change, std))
+        metric = f"{bars['metric'].iloc[0]} − float {ARROWS[bool(bars['higher_is_better'].iloc[0])]}"
         axes.set(title=model, ylabel=metric)
         axes.tick_params(axis="x", labelrotation=90, labelsize="small")
         axes.legend(fontsize="small")

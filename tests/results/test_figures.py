@@ -51,24 +51,32 @@ def test_ablation_axis_is_logarithmic_when_the_setting_spans_a_decade(settings, 
     assert axes.get_xscale() == scale and axes.get_ylabel() == "accuracy ↑"
 
 
-def test_table_figure_draws_a_panel_per_model_and_a_bar_per_column_with_the_float_line():
+def test_table_figure_draws_each_column_as_its_change_from_float_and_lets_a_collapse_run_off():
     summary = pd.DataFrame(
         {
-            "model": ["ast_kws", "ast_kws", "wav2vec2_asr"],
-            "metric": ["accuracy", "accuracy", "wer"],
-            "higher_is_better": [True, True, False],
-            "calibrator": ["mse", "esc", "esc"],
-            "ptq": ["none", "gptq", "none"],
+            "model": ["ast_kws", "ast_kws", "ast_kws", "wav2vec2_asr"],
+            "metric": ["accuracy", "accuracy", "accuracy", "wer"],
+            "higher_is_better": [True, True, True, False],
+            "calibrator": ["mse", "esc", "kl", "esc"],
+            "ptq": ["none", "gptq", "none", "none"],
             "w_bits": 4,
             "a_bits": 4,
-            "mean": [90.0, 95.0, 12.0],
-            "std": [None, 0.5, 1.0],
-            "float": [97.0, 97.0, 10.0],
+            "mean": [90.0, 95.0, 15.0, 12.0],
+            "std": [None, 0.5, None, 1.0],
+            "float": [97.0, 97.0, 97.0, 10.0],
         }
     )
     frame = table_frame(summary)
-    assert list(frame["column"]) == ["mse W4A4", "esc+gptq W4A4", "esc W4A4"]
+    assert list(frame["column"]) == ["mse W4A4", "esc+gptq W4A4", "kl W4A4", "esc W4A4"]
     kws, asr = table_figure(frame).axes
-    assert [bar.get_height() for bar in kws.patches] == [90.0, 95.0]
-    assert kws.get_lines()[-1].get_ydata()[0] == 97.0
-    assert (asr.get_title(), asr.get_ylabel()) == ("wav2vec2_asr", "wer ↓")
+    assert [bar.get_height() for bar in kws.patches] == [-7.0, -2.0, -82.0]
+    assert [label.get_text() for label in kws.get_xticklabels()] == [
+        "mse W4A4: 90.00",
+        "esc+gptq W4A4: 95.00",
+        "kl W4A4: 15.00",
+    ]
+    low, high = kws.get_ylim()
+    assert -82.0 < low < -7.0 and high > 0.0
+    assert kws.get_lines()[-1].get_ydata()[0] == 0.0
+    assert (asr.get_title(), asr.get_ylabel()) == ("wav2vec2_asr", "wer − float ↓")
+    assert [bar.get_height() for bar in asr.patches] == [2.0]
