@@ -108,6 +108,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
         "a_bits": recorded_bits(cfg.quant.a_bits),
         "calibrator": calibrator,
         "ptq": cfg.ptq.name,
+        "ptq_order": cfg.ptq.order,
         "seed": int(cfg.seed),
         "metric": cfg.task.metric,
         "higher_is_better": bool(cfg.task.higher_is_better),

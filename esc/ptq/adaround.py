@@ -1,5 +1,8 @@
 """AdaRound: learn, per weight, whether to round down or up, so that the layer's output on calibration
-inputs stays close to the float output (Nagel et al., 2020). Rounding variables are annealed to 0/1."""
+inputs stays close to the float output (Nagel et al., 2020). Rounding variables are annealed to 0/1.
+
+Given the float model's inputs as well, the target is the float layer's output on them while the rounded
+weight sees the quantized model's inputs (the paper's asymmetric reconstruction)."""
 
 from __future__ import annotations
 
@@ -33,15 +36,19 @@ def adaround(
     warmup: float = 0.2,
     batch_rows: int = 1024,
     seed: int = 0,
+    float_rows: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The AdaRound-quantized weight (out, in) and the final soft rounding h(V) (for inspection)."""
+    """The AdaRound-quantized weight (out, in) and the final soft rounding h(V) (for inspection).
+
+    `float_rows`, row for row the float model's version of `rows`, sets the target; `rows` by default.
+    """
     generator = torch.Generator().manual_seed(seed)
     scale = scale.float().reshape(-1, 1)
     scaled = weight.float() / scale
     floor = torch.floor(scaled)
     v = initial_logits(scaled - floor).requires_grad_(True)
     optimizer = torch.optim.Adam([v], lr=lr)
-    target = rows @ weight.float().T
+    target = (rows if float_rows is None else float_rows) @ weight.float().T
     energy = target.pow(2).mean()
     for step in range(iters):
         picked = torch.randint(len(rows), (min(batch_rows, len(rows)),), generator=generator)

@@ -10,6 +10,7 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 from torch.utils.data import DataLoader
+from tqdm import tqdm
 
 from esc.config import plain_options
 from esc.models.adapter import SpeechAdapter
@@ -27,47 +28,93 @@ class HessianStatistics:
     def __init__(self) -> None:
         self.hessians: dict[str, tuple[torch.Tensor, int]] = {}
 
-    def __call__(self, name: str, rows: torch.Tensor) -> None:
+    def __call__(self, name: str, rows: torch.Tensor, float_rows: torch.Tensor | None = None) -> None:
+        """GPTQ's objective is the output error on the inputs the layer will see: `float_rows` is unused."""
         hessian, seen = self.hessians.get(name, (None, 0))
         self.hessians[name] = hessian_update(hessian, rows, seen)
 
     def round(self, name: str, layer: nn.Module, options: dict) -> torch.Tensor:
         quantizer = layer.weight_quantizer
-        return gptq_round(
-            weight_matrix(layer), self.hessians[name][0], quantizer.scale, *quantizer.grid, **options
-        )
+        hessian, _ = self.hessians.pop(name)
+        return gptq_round(weight_matrix(layer), hessian, quantizer.scale, *quantizer.grid, **options)
 
 
 class SampledRows:
-    """AdaRound's per-layer input rows: a seeded sample of at most `max_rows`, so memory stays bounded."""
+    """AdaRound's per-layer input rows: a seeded uniform sample of at most `max_rows`, for bounded memory.
 
-    def __init__(self, max_rows: int = 4096, seed: int = 0) -> None:
+    Every row draws a random key and the `max_rows` smallest keys stay, so each row seen has the same chance
+    whatever batch it came in. With `float_rows` (the float model's inputs at the same positions), the same
+    rows of both are kept.
+    """
+
+    def __init__(self, max_rows: int = 16384, seed: int = 0) -> None:
         self.max_rows = max_rows
         self.generator = torch.Generator().manual_seed(seed)
-        self.rows: dict[str, torch.Tensor] = {}
+        self.rows: dict[str, tuple[torch.Tensor, list[torch.Tensor]]] = {}
 
-    def __call__(self, name: str, rows: torch.Tensor) -> None:
-        kept = torch.cat([self.rows[name], rows]) if name in self.rows else rows
-        if len(kept) > self.max_rows:
-            kept = kept[torch.randperm(len(kept), generator=self.generator)[: self.max_rows]]
-        self.rows[name] = kept
+    def __call__(self, name: str, rows: torch.Tensor, float_rows: torch.Tensor | None = None) -> None:
+        parts = [rows] if float_rows is None else [rows, float_rows]
+        keys = torch.rand(len(rows), generator=self.generator)
+        if name in self.rows:
+            kept_keys, kept_parts = self.rows[name]
+            keys = torch.cat([kept_keys, keys])
+            parts = [torch.cat(pair) for pair in zip(kept_parts, parts, strict=True)]
+        if len(keys) > self.max_rows:
+            picked = keys.topk(self.max_rows, largest=False).indices
+            keys, parts = keys[picked], [part[picked] for part in parts]
+        self.rows[name] = keys, parts
 
     def round(self, name: str, layer: nn.Module, options: dict) -> torch.Tensor:
         quantizer = layer.weight_quantizer
-        return adaround(weight_matrix(layer), self.rows[name], quantizer.scale, *quantizer.grid, **options)[0]
+        _, (rows, *float_rows) = self.rows.pop(name)
+        targets = float_rows[0] if float_rows else None
+        return adaround(
+            weight_matrix(layer), rows, quantizer.scale, *quantizer.grid, float_rows=targets, **options
+        )[0]
 
 
 METHODS: dict[str, Callable[[dict], HessianStatistics | SampledRows]] = {
     "gptq": lambda options: HessianStatistics(),
-    "adaround": lambda options: SampledRows(options.pop("max_rows", 4096), options.get("seed", 0)),
+    "adaround": lambda options: SampledRows(options.pop("max_rows", 16384), options.get("seed", 0)),
 }
 
 
 @torch.no_grad()
-def _observe(adapter: SpeechAdapter, loader: DataLoader, layers: dict, statistics, quantized: bool) -> None:
-    with observing_inputs(layers, statistics, quantized):
+def _observe(adapter: SpeechAdapter, loader: DataLoader, layers: dict, statistics) -> None:
+    """One float pass: every layer's float input rows at once (weights-first)."""
+    with quant_enabled(adapter.model, False), observing_inputs(layers, statistics, quantized=False):
         for batch in loader:
             adapter.predict(adapter.features(batch["waveforms"], batch["lengths"]))
+
+
+def _layer_rows(
+    adapter: SpeechAdapter, inputs: dict, name: str, layer: nn.Module, quantized: bool
+) -> torch.Tensor:
+    """The rows one layer sees in one forward pass; its input quantizer applied when `quantized`."""
+    seen: list[torch.Tensor] = []
+    with (
+        quant_enabled(adapter.model, quantized),
+        observing_inputs({name: layer}, lambda _, rows: seen.append(rows), quantized),
+    ):
+        adapter.predict(inputs)
+    return torch.cat(seen)
+
+
+@torch.no_grad()
+def _observe_paired(
+    adapter: SpeechAdapter, loader: DataLoader, name: str, layer: nn.Module, statistics
+) -> None:
+    """The layer's inputs in the quantized model, paired with the float model's at the same positions."""
+    for batch in loader:
+        inputs = adapter.features(batch["waveforms"], batch["lengths"])
+        float_rows = _layer_rows(adapter, inputs, name, layer, quantized=False)
+        statistics(name, _layer_rows(adapter, inputs, name, layer, quantized=True), float_rows)
+
+
+def _set_rounding(statistics, name: str, layer: nn.Module, options: dict) -> None:
+    with torch.enable_grad():
+        rounded = statistics.round(name, layer, dict(options))
+    layer.weight_quantizer.set_quantized_weight(rounded.reshape(layer.weight.shape).to(layer.weight.dtype))
 
 
 def apply_ptq(
@@ -75,7 +122,10 @@ def apply_ptq(
 ) -> float:
     """Round every quantized layer's weights with `ptq.name`; returns the seconds it took.
 
-    Weights-first (the default) observes float inputs; activations-first observes the quantized ones.
+    Weights-first (the default) rounds every layer on its float inputs, from one pass. Activations-first
+    rounds the layers in order, each on its inputs in the quantized model (upstream layers already rounded)
+    with the float model's output as AdaRound's target: the rounding then also absorbs the activation error
+    that reaches the layer. That costs two calibration passes per layer.
     """
     if ptq_cfg.name not in METHODS:
         raise ValueError(f"ptq={ptq_cfg.name!r} is unknown; choose one of {sorted(METHODS)} or none")
@@ -83,17 +133,12 @@ def apply_ptq(
     options = plain_options(ptq_cfg.get("options"))
     statistics = METHODS[ptq_cfg.name](options)
     layers = rounding_layers(adapter.model)
-    if activations_quantized:
-        _observe(adapter, loader, layers, statistics, quantized=True)
-    else:
-        with quant_enabled(adapter.model, False):
-            _observe(adapter, loader, layers, statistics, quantized=False)
-    with torch.enable_grad():
-        for name, layer in layers.items():
-            rounded = statistics.round(name, layer, dict(options))
-            layer.weight_quantizer.set_quantized_weight(
-                rounded.reshape(layer.weight.shape).to(layer.weight.dtype)
-            )
+    if not activations_quantized:
+        _observe(adapter, loader, layers, statistics)
+    for name, layer in tqdm(layers.items(), desc=ptq_cfg.name, unit="layer", dynamic_ncols=True):
+        if activations_quantized:
+            _observe_paired(adapter, loader, name, layer, statistics)
+        _set_rounding(statistics, name, layer, options)
     seconds = time.perf_counter() - started
     log.info("%s rounded %d layers in %.1f s", ptq_cfg.name, len(layers), seconds)
     return seconds

@@ -21,6 +21,8 @@ from esc.records import payload_key, weights_stamp
 log = logging.getLogger(__name__)
 # Quant settings that only concern activations; a weights-first rounding is shared across them.
 ACTIVATION_KEYS = ("name", "a_bits", "a_symmetric", "hist_bins")
+# Part of every key: raise it when a change to the code alters the roundings, so older entries go unused.
+ROUNDING_VERSION = 2
 
 
 def rounding_key(cfg: DictConfig) -> str:
@@ -32,6 +34,7 @@ def rounding_key(cfg: DictConfig) -> str:
         "weights_grid": {k: v for k, v in quant.items() if k not in ACTIVATION_KEYS},
         "ptq": OmegaConf.to_container(cfg.ptq, resolve=True),
         "weights": weights_stamp(cfg.model.pretrained),
+        "version": ROUNDING_VERSION,
     }
     return payload_key(payload)
 

@@ -31,10 +31,20 @@ def find_finished(root: Path, config_hash: str) -> Path | None:
     return max(finished)[1] if finished else None
 
 
+def ptq_cell(record: dict) -> str:
+    """The run's `ptq` as tables show it: a rounding done after the activation calibration is marked, so
+    it gets its own column instead of replacing the weights-first one."""
+    ptq = record.get("ptq", "none")
+    return f"{ptq} (activations first)" if record.get("ptq_order") == "activations_first" else ptq
+
+
 def load_runs(root: Path) -> pd.DataFrame:
     """One row per run under `root`: its record, `table` (missing for untagged runs) and `run_dir`."""
     return pd.DataFrame(
-        [{"table": None} | record | {"run_dir": str(folder)} for folder, record in run_records(root)]
+        [
+            {"table": None} | record | {"ptq": ptq_cell(record), "run_dir": str(folder)}
+            for folder, record in run_records(root)
+        ]
     )
 
 

@@ -15,6 +15,7 @@ METRICS_KEYS = {
     "a_bits",
     "calibrator",
     "ptq",
+    "ptq_order",
     "seed",
     "metric",
     "higher_is_better",

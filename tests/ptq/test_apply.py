@@ -4,10 +4,10 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from esc.calibrate.standard import quant_config
+from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
-from esc.ptq.apply import apply_ptq
+from esc.ptq.apply import SampledRows, apply_ptq
 from esc.ptq.layer_inputs import rounding_layers
 from esc.quant import quant_enabled, quantize
 from tests.tiny_data import data_config
@@ -31,22 +31,64 @@ def setup(tiny_corpora, tiny_ast_dir):
     return AudioClassifierAdapter.load(str(tiny_ast_dir)).eval(), datamodule, batch
 
 
+def quantize_calibrated(adapter, datamodule) -> dict:
+    """Quantize W4A8 and calibrate the activations (MSE); returns the rounding layers."""
+    quantize(adapter.model, quant_config(OmegaConf.create(QUANT)))
+    mse = OmegaConf.create({"name": "mse", "options": {"num_candidates": 32}})
+    calibrate_standard(adapter, datamodule.calibration_dataloader(), mse)
+    return rounding_layers(adapter.model)
+
+
+def quantized_logit_error(adapter, inputs, float_logits) -> float:
+    with torch.no_grad():
+        return float((adapter.logits(inputs) - float_logits).pow(2).mean())
+
+
+@pytest.mark.parametrize("order", ["weights_first", "activations_first"])
 @pytest.mark.parametrize("method", sorted(METHODS))
-def test_ptq_changes_quantized_weights_but_leaves_the_float_model_untouched(setup, method):
+def test_ptq_changes_quantized_weights_but_leaves_the_float_model_untouched(setup, method, order):
     adapter, datamodule, batch = setup
     inputs = adapter.features(batch["waveforms"], batch["lengths"])
     with torch.no_grad():
         float_logits = adapter.logits(inputs)
     float_state = {k: v.clone() for k, v in adapter.model.state_dict().items()}
-    quantize(adapter.model, quant_config(OmegaConf.create(QUANT)))
-    layers = rounding_layers(adapter.model)
+    layers = quantize_calibrated(adapter, datamodule)
     rtn = {name: layer.weight_quantizer.fake_weight.clone() for name, layer in layers.items()}
-    cfg = OmegaConf.create({"name": method, "order": "weights_first", "options": METHODS[method]})
-    apply_ptq(adapter, datamodule.calibration_dataloader(), cfg, activations_quantized=False)
+    cfg = OmegaConf.create({"name": method, "order": order, "options": METHODS[method]})
+    apply_ptq(
+        adapter, datamodule.calibration_dataloader(), cfg, activations_quantized=order != "weights_first"
+    )
     assert any(not torch.equal(rtn[n], layer.weight_quantizer.fake_weight) for n, layer in layers.items())
     assert all(torch.equal(float_state[k], v) for k, v in adapter.model.state_dict().items())
     with torch.no_grad(), quant_enabled(adapter.model, False):
         assert torch.equal(adapter.logits(inputs), float_logits)
+
+
+def test_activations_first_adaround_brings_the_quantized_outputs_closer_to_float(setup):
+    """Rounding each layer on the quantized model's inputs towards the float outputs lowers the model's
+    output error on the calibration clips below round-to-nearest's."""
+    adapter, datamodule, _ = setup
+    batch = next(iter(datamodule.calibration_dataloader()))
+    inputs = adapter.features(batch["waveforms"], batch["lengths"])
+    with torch.no_grad():
+        float_logits = adapter.logits(inputs)
+    quantize_calibrated(adapter, datamodule)
+    rtn_error = quantized_logit_error(adapter, inputs, float_logits)
+    cfg = OmegaConf.create({"name": "adaround", "order": "activations_first", "options": METHODS["adaround"]})
+    apply_ptq(adapter, datamodule.calibration_dataloader(), cfg, activations_quantized=True)
+    assert quantized_logit_error(adapter, inputs, float_logits) < rtn_error
+
+
+def test_sampled_rows_are_uniform_over_batches_and_keep_the_float_inputs_paired():
+    sampled = SampledRows(max_rows=400, seed=0)
+    for start in range(0, 4000, 500):  # 8 batches of 500 rows
+        rows = torch.arange(start, start + 500, dtype=torch.float32).unsqueeze(1)
+        sampled("layer", rows, float_rows=-rows)
+    _, (rows, float_rows) = sampled.rows["layer"]
+    assert rows.shape == (400, 1) and torch.equal(float_rows, -rows)
+    assert len(rows.unique()) == 400
+    per_batch = torch.bincount((rows.squeeze(1) // 500).long(), minlength=8)
+    assert per_batch.min() >= 25 and per_batch.max() <= 75, per_batch  # 50 each expected
 
 
 def test_unknown_ptq_method_lists_the_choices(setup):

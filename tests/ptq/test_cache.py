@@ -7,6 +7,7 @@ from omegaconf import OmegaConf
 from esc.calibrate.standard import quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
+from esc.ptq import cache
 from esc.ptq.apply import apply_ptq
 from esc.ptq.cache import cached_rounding, rounding_key
 from esc.ptq.layer_inputs import rounding_layers
@@ -25,6 +26,12 @@ def test_activation_settings_share_a_rounding_and_weight_settings_do_not():
     assert rounding_key(run_config("quant=w8a8")) != key
     assert rounding_key(run_config("quant=w4a4", "ptq.options.damp=0.1")) != key
     assert rounding_key(run_config("quant=w4a4", "ptq=adaround")) != key
+
+
+def test_a_new_rounding_version_leaves_older_entries_unused(monkeypatch):
+    key = rounding_key(run_config("quant=w4a4"))
+    monkeypatch.setattr(cache, "ROUNDING_VERSION", cache.ROUNDING_VERSION + 1)
+    assert rounding_key(run_config("quant=w4a4")) != key
 
 
 def test_a_second_run_loads_the_rounding_instead_of_computing_it(tiny_corpora, tiny_ast_dir, tmp_path):

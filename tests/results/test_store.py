@@ -36,3 +36,11 @@ def test_load_runs_marks_records_without_a_table_as_untagged(tmp_path):
     runs = load_runs(tmp_path).set_index("config_hash")
     assert runs.loc["h1", "table"] == "int8" and pd.isna(runs.loc["h2", "table"])
     assert runs.loc["h1", "run_dir"] == str(tmp_path / "a")
+
+
+def test_load_runs_gives_activations_first_roundings_their_own_ptq_cell(tmp_path):
+    finish(tmp_path / "a", "h1", "2026-01-01T00:00:00+00:00", ptq="adaround", ptq_order="activations_first")
+    finish(tmp_path / "b", "h2", "2026-01-01T00:00:00+00:00", ptq="adaround", ptq_order="weights_first")
+    finish(tmp_path / "c", "h3", "2026-01-01T00:00:00+00:00", ptq="gptq")  # a record older than ptq_order
+    ptq = load_runs(tmp_path).set_index("config_hash")["ptq"]
+    assert ptq.to_dict() == {"h1": "adaround (activations first)", "h2": "adaround", "h3": "gptq"}
