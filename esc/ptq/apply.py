@@ -39,6 +39,10 @@ class HessianStatistics:
         return gptq_round(weight_matrix(layer), hessian, quantizer.scale, *quantizer.grid, **options)
 
 
+# AdaRound's input rows kept per layer when the config names none.
+DEFAULT_MAX_ROWS = 16384
+
+
 class SampledRows:
     """AdaRound's per-layer input rows: a seeded uniform sample of at most `max_rows`, for bounded memory.
 
@@ -47,7 +51,7 @@ class SampledRows:
     rows of both are kept.
     """
 
-    def __init__(self, max_rows: int = 16384, seed: int = 0) -> None:
+    def __init__(self, max_rows: int = DEFAULT_MAX_ROWS, seed: int = 0) -> None:
         self.max_rows = max_rows
         self.generator = torch.Generator().manual_seed(seed)
         self.rows: dict[str, tuple[torch.Tensor, list[torch.Tensor]]] = {}
@@ -75,7 +79,9 @@ class SampledRows:
 
 METHODS: dict[str, Callable[[dict], HessianStatistics | SampledRows]] = {
     "gptq": lambda options: HessianStatistics(),
-    "adaround": lambda options: SampledRows(options.pop("max_rows", 16384), options.get("seed", 0)),
+    "adaround": lambda options: SampledRows(
+        options.pop("max_rows", DEFAULT_MAX_ROWS), options.get("seed", 0)
+    ),
 }
 
 
