@@ -8,8 +8,14 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# A new .venv holds about 5.6 GB (torch's CUDA build): refuse early, with the numbers, when the disk lacks it.
+SETUP_NEEDS_MB := 6000
+
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { \
+	  free_mb=$$(df -Pm . | awk 'NR==2 {print $$4}'); \
+	  test "$$free_mb" -ge $(SETUP_NEEDS_MB) || { echo "make setup: .venv needs about $(SETUP_NEEDS_MB) MB of disk, only $$free_mb MB are free here; free some space and rerun"; exit 1; }; \
+	  $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)

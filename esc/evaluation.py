@@ -1,4 +1,4 @@
-"""Test-split evaluation through Lightning's Trainer.test."""
+"""Evaluation of the evaluated split (test by default) through Lightning's Trainer.test."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def evaluate(
     accelerator: str = "auto",
     progress: bool = True,
 ) -> float:
-    """The metric on the test split, in percent."""
+    """The metric on the data module's evaluated split (`data.eval_split`), in percent."""
     trainer = L.Trainer(
         accelerator=accelerator,
         devices=1,

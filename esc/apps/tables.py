@@ -33,13 +33,19 @@ def with_setting(runs: pd.DataFrame, setting: str | None) -> pd.DataFrame:
 
 
 def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
-    """One table and one figure per `table` tag found among the runs, and ESC's convergence over the tables
-    that are not ablations; returns the names of the tables written."""
+    """One table and one figure per `table` tag and evaluated split found among the runs, and ESC's
+    convergence over the tables that are not ablations; returns the names of the tables written.
+
+    Runs evaluated on the validation split (a settings screen) go to `<table>_validation`, never into the
+    test-split table that mirrors the paper's."""
     results = Path(cfg.results)
     tagged = runs[runs["table"].notna()]
     esc_runs = []
-    for name, group in tagged.groupby("table"):
-        setting = cfg.ablations.get(name)
+    names = []
+    for (table, split), group in tagged.groupby(["table", "split"]):
+        name = table if split == "test" else f"{table}_{split}"
+        names.append(name)
+        setting = cfg.ablations.get(table)
         runs_of_table = with_setting(group, setting)
         summary = summarize(runs_of_table, cfg.calibrators)
         write_table(table_rows(summary, setting), results / "tables" / name)
@@ -53,7 +59,7 @@ def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
     convergence = convergence_frame(pd.concat(esc_runs)) if esc_runs else pd.DataFrame()
     if not convergence.empty:
         save_figure(convergence_figure(convergence), convergence, results / "figures" / "convergence")
-    return sorted(tagged["table"].unique())
+    return sorted(names)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="tables")

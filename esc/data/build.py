@@ -24,6 +24,7 @@ def build_datamodule(data_cfg: DictConfig) -> SpeechDataModule:
         calib_size=data_cfg.calib_size,
         calib_seed=data_cfg.calib_seed,
         test_limit=data_cfg.get("test_limit"),
+        eval_split=data_cfg.get("eval_split", "test"),
     )
 
 

@@ -16,11 +16,15 @@ class EmptyCalibrationError(ValueError):
     """No calibration clip to compute statistics on: every calibrator would be meaningless."""
 
 
+EVAL_SPLITS = ("validation", "test")
+
+
 class SpeechDataModule(L.LightningDataModule):
     """Train/validation/test loaders over `read(split)`, and `calibration_dataloader()`.
 
     The calibration subset is drawn from the training split with its own seed, so every
-    calibrator of one config sees the same clips.
+    calibrator of one config sees the same clips. Evaluation reads `eval_split`: `validation` lets a
+    researcher choose settings without looking at the test split that the tables report.
     """
 
     def __init__(
@@ -31,6 +35,7 @@ class SpeechDataModule(L.LightningDataModule):
         calib_size: int = 256,
         calib_seed: int = 0,
         test_limit: int | None = None,
+        eval_split: str = "test",
     ) -> None:
         super().__init__()
         self.read = read
@@ -39,13 +44,18 @@ class SpeechDataModule(L.LightningDataModule):
         self.calib_size = calib_size
         self.calib_seed = calib_seed
         self.test_limit = test_limit
+        if eval_split not in EVAL_SPLITS:
+            raise ValueError(
+                f"data.eval_split={eval_split!r} is not a split to evaluate on; choose one of {EVAL_SPLITS}"
+            )
+        self.eval_split = eval_split
         self._splits: dict[str, list[Example]] = {}
 
     def split(self, name: str) -> list[Example]:
         """The examples of one split, read once."""
         if name not in self._splits:
             examples = self.read(name)
-            if name == "test" and self.test_limit is not None:
+            if name == self.eval_split and self.test_limit is not None:
                 examples = _seeded_subset(examples, self.test_limit, seed=0)
             self._splits[name] = examples
         return self._splits[name]
@@ -80,7 +90,12 @@ class SpeechDataModule(L.LightningDataModule):
         return self.loader(self.split("validation"))
 
     def test_dataloader(self) -> DataLoader:
-        return self.loader(self.split("test"))
+        """The evaluated split: `test` unless `eval_split` says `validation`."""
+        return self.loader(self.evaluated_examples())
+
+    def evaluated_examples(self) -> list[Example]:
+        """The clips that the metric is computed on (`eval_split`, cut to `test_limit`)."""
+        return self.split(self.eval_split)
 
     def calibration_dataloader(self) -> DataLoader:
         """The calibration clips, in a fixed order."""

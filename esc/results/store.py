@@ -39,10 +39,11 @@ def ptq_cell(record: dict) -> str:
 
 
 def load_runs(root: Path) -> pd.DataFrame:
-    """One row per run under `root`: its record, `table` (missing for untagged runs) and `run_dir`."""
+    """One row per run under `root`: its record, `table` (missing for untagged runs), the evaluated `split`
+    (records older than the key were all on test) and `run_dir`."""
     return pd.DataFrame(
         [
-            {"table": None} | record | {"ptq": ptq_cell(record), "run_dir": str(folder)}
+            {"table": None, "split": "test"} | record | {"ptq": ptq_cell(record), "run_dir": str(folder)}
             for folder, record in run_records(root)
         ]
     )

@@ -21,6 +21,7 @@ METRICS_KEYS = {
     "higher_is_better",
     "float",
     "quantized",
+    "split",
     "n_test",
     "n_calib",
     "calib_seconds",

@@ -23,7 +23,8 @@ def test_float_run_writes_metrics_json_with_the_design_schema(tiny_corpora, tiny
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert set(metrics) == METRICS_KEYS
     assert metrics["task"] == "kws" and metrics["data"] == "synth_kws" and metrics["metric"] == "accuracy"
-    assert metrics["n_test"] == 35 and metrics["w_bits"] == metrics["a_bits"] == 32
+    assert metrics["split"] == "test" and metrics["n_test"] == 35
+    assert metrics["w_bits"] == metrics["a_bits"] == 32
     assert 0.0 <= metrics["float"] <= 100.0 and metrics["quantized"] == metrics["float"]
 
 

@@ -38,3 +38,17 @@ def test_an_interrupted_sweep_restarted_redoes_only_its_unfinished_runs(tiny_run
     assert f"reusing finished run {records['minmax'].parent}" in again.stdout
     rerun = [json.loads(p.read_text()) for p in (tmp_path / "again").glob("*/metrics.json")]
     assert [r["calibrator"] for r in rerun] == ["percentile"]
+
+
+def test_reusing_a_run_made_by_other_code_warns_naming_both_revisions(tiny_run_overrides, tmp_path):
+    first = esc_run(tmp_path / "first", *INT8_MINMAX, *tiny_run_overrides, f"reuse_from={tmp_path}")
+    assert first.returncode == 0, first.stderr[-3000:]
+    record_path = tmp_path / "first" / "metrics.json"
+    record = json.loads(record_path.read_text())
+    same_code = esc_run(tmp_path / "same", *INT8_MINMAX, *tiny_run_overrides, f"reuse_from={tmp_path}")
+    assert "reusing finished run" in same_code.stdout and "made by the code at" not in same_code.stdout
+    record_path.write_text(json.dumps(record | {"git": "0000000"}))
+    other_code = esc_run(tmp_path / "other", *INT8_MINMAX, *tiny_run_overrides, f"reuse_from={tmp_path}")
+    assert other_code.returncode == 0, other_code.stderr[-3000:]
+    assert f"made by the code at 0000000, and this checkout is {record['git']}" in other_code.stdout
+    assert not (tmp_path / "other" / "metrics.json").exists()

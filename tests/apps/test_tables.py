@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import json
 
+import pandas as pd
+from omegaconf import OmegaConf
+
+from esc.apps.tables import write_results
 from esc.results.aggregate import CSV_COLUMNS
+from esc.results.store import load_runs
 from tests.apps.commands import run_app
 
 
@@ -41,3 +46,23 @@ def test_figures_show_esc_convergence_and_the_ablated_setting(tiny_results):
 def test_an_outputs_folder_without_runs_is_refused_with_a_hint(tmp_path):
     result = run_app("tables", tmp_path / "app", f"outputs={tmp_path / 'empty'}", f"results={tmp_path}")
     assert result.returncode != 0 and "no metrics.json under" in result.stderr
+
+
+def minmax_record(split: str, quantized: float) -> dict:
+    return {
+        "task": "kws", "model": "ast_kws", "data": "synth_kws", "w_bits": 4, "a_bits": 4,
+        "calibrator": "minmax", "ptq": "none", "seed": 0, "metric": "accuracy", "higher_is_better": True,
+        "float": 99.0, "quantized": quantized, "split": split, "n_test": 10, "n_calib": 4, "table": "int4",
+        "config_hash": split, "finished_at": "2026-01-01T00:00:00+00:00",
+    }  # fmt: skip
+
+
+def test_validation_runs_get_their_own_table_and_stay_out_of_the_test_one(tmp_path):
+    for split, quantized in (("test", 90.0), ("validation", 95.0)):
+        (tmp_path / split).mkdir()
+        (tmp_path / split / "metrics.json").write_text(json.dumps(minmax_record(split, quantized)))
+    cfg = OmegaConf.create({"results": str(tmp_path / "results"), "ablations": {}, "calibrators": ["minmax"]})
+    assert write_results(load_runs(tmp_path), cfg) == ["int4", "int4_validation"]
+    tables = tmp_path / "results" / "tables"
+    assert list(pd.read_csv(tables / "int4.csv")["mean"]) == [90.0]
+    assert list(pd.read_csv(tables / "int4_validation.csv")["mean"]) == [95.0]

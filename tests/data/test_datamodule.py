@@ -50,6 +50,19 @@ def test_test_limit_keeps_a_fixed_subset(tiny_corpora):
     )
 
 
+def test_eval_split_validation_evaluates_the_validation_speakers(tiny_corpora):
+    module = build_datamodule(data_config(tiny_corpora["kws"], eval_split="validation", test_limit=2))
+    evaluated = module.evaluated_examples()
+    assert len(evaluated) == 2 and set(evaluated) <= set(module.split("validation"))
+    assert not set(evaluated) & set(module.split("test"))
+    assert [e.path for e in module.test_dataloader().dataset.examples] == [e.path for e in evaluated]
+
+
+def test_an_unknown_eval_split_is_refused_naming_the_value(tiny_corpora):
+    with pytest.raises(ValueError, match="data.eval_split='train'.*validation"):
+        build_datamodule(data_config(tiny_corpora["kws"], eval_split="train"))
+
+
 def test_corrupt_clip_fails_in_loading_with_its_path_not_in_collate(tiny_corpora, tmp_path):
     module = build_datamodule(data_config(tiny_corpora["kws"]))
     example = module.split("test")[0]

@@ -44,3 +44,10 @@ def test_load_runs_gives_activations_first_roundings_their_own_ptq_cell(tmp_path
     finish(tmp_path / "c", "h3", "2026-01-01T00:00:00+00:00", ptq="gptq")  # a record older than ptq_order
     ptq = load_runs(tmp_path).set_index("config_hash")["ptq"]
     assert ptq.to_dict() == {"h1": "adaround (activations first)", "h2": "adaround", "h3": "gptq"}
+
+
+def test_load_runs_reads_records_older_than_the_split_key_as_test(tmp_path):
+    finish(tmp_path / "a", "h1", "2026-01-01T00:00:00+00:00", table="int4", split="validation")
+    finish(tmp_path / "b", "h2", "2026-01-01T00:00:00+00:00", table="int4")
+    splits = load_runs(tmp_path).set_index("config_hash")["split"]
+    assert splits.to_dict() == {"h1": "validation", "h2": "test"}
