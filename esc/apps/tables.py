@@ -19,6 +19,8 @@ from esc.results.figures import (
     save_figure,
     table_figure,
     table_frame,
+    theta_figure,
+    theta_frame,
 )
 from esc.results.render import write_table
 from esc.results.store import load_runs, recorded_setting
@@ -34,7 +36,8 @@ def with_setting(runs: pd.DataFrame, setting: str | None) -> pd.DataFrame:
 
 def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
     """One table and one figure per `table` tag and evaluated split found among the runs, and ESC's
-    convergence over the tables that are not ablations; returns the names of the tables written.
+    convergence and chosen θ over the tables that are not ablations; returns the names of the tables
+    written.
 
     Runs evaluated on the validation split (a settings screen) go to `<table>_validation`, never into the
     test-split table that mirrors the paper's."""
@@ -56,9 +59,14 @@ def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
         else:
             frame = ablation_frame(summary, setting)
             save_figure(ablation_figure(frame), frame, results / "figures" / name)
-    convergence = convergence_frame(pd.concat(esc_runs)) if esc_runs else pd.DataFrame()
-    if not convergence.empty:
-        save_figure(convergence_figure(convergence), convergence, results / "figures" / "convergence")
+    esc = pd.concat(esc_runs) if esc_runs else pd.DataFrame(columns=["run_dir", "ptq"])
+    for stem, frame_of, figure_of in (
+        ("convergence", convergence_frame, convergence_figure),
+        ("esc_theta", theta_frame, theta_figure),
+    ):
+        frame = frame_of(esc)
+        if not frame.empty:
+            save_figure(figure_of(frame), frame, results / "figures" / stem)
     return sorted(names)
 
 

@@ -22,7 +22,8 @@ from esc.calibrate.global_search import SearchSettings, search, thetas_to_scales
 from esc.calibrate.standard import CalibrationResult, calibrate_standard
 from esc.data.datamodule import SpeechDataModule
 from esc.models.adapter import SpeechAdapter
-from esc.quant import get_activation_scales, set_activation_scales
+from esc.quant import activation_scale_names, get_activation_scales, set_activation_scales
+from esc.results.store import HISTORY_FILE, THETA_FILE
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,11 @@ def calibrate_esc(
         chosen_fitness, chosen = finalists[int(torch.argmin(holdout(thetas_to_scales(base, thetas))))]
     set_activation_scales(adapter.model, thetas_to_scales(base, chosen[None])[0])
     pd.DataFrame(state.history, columns=["evals", "best_fitness", "sigma", "seconds"]).to_csv(
-        output_dir / "es_history.csv", index=False
+        output_dir / HISTORY_FILE, index=False
     )
+    pd.DataFrame(
+        {"quantizer": activation_scale_names(adapter.model), "local_scale": base.numpy(), "theta": chosen}
+    ).to_csv(output_dir / THETA_FILE, index=False)
     log.info(
         "ESC: fitness %.5g → %.5g in %d evaluations (%.1f evals/s)",
         state.start_fitness,

@@ -1,4 +1,5 @@
-"""Figures drawn from what runs recorded: each table as bars, ESC convergence, each ablated setting.
+"""Figures drawn from what runs recorded: each table as bars, ESC convergence and the θ it chose, each
+ablated setting.
 
 Each figure is drawn from a small frame that is saved beside its PNG, so notebooks/ can redraw it.
 Figures are built without pyplot: no display or backend is needed to save them.
@@ -12,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from esc.results.render import ARROWS, column_label
-from esc.results.store import HISTORY_FILE
+from esc.results.store import HISTORY_FILE, THETA_FILE
 
 COLLAPSE_POINTS = 10.0  # a change from float beyond this many points runs off a table panel's axis
 
@@ -49,6 +50,47 @@ def convergence_figure(frame: pd.DataFrame) -> Figure:
         axes.plot(line["evals"], line["relative_fitness"], label=f"{model} {bits}")
     axes.set(xlabel="fitness evaluations", ylabel="best fitness / fitness at θ = 0", title="ESC convergence")
     axes.legend(fontsize="small")
+    return figure
+
+
+THETA_COLUMNS = ["model", "bits", "seed", "position", "quantizer", "local_scale", "theta"]
+
+
+def theta_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """θ of every quantizer (log2 of ESC's scale over the local step's), per model, bit-width and seed, from
+    the es_theta.csv beside each ESC run without weight PTQ; `position` is the quantizer's module order."""
+    thetas = []
+    for run in runs.query("ptq == 'none'").itertuples(index=False):
+        path = Path(run.run_dir) / THETA_FILE
+        if path.is_file():
+            theta = pd.read_csv(path)
+            bits = f"W{run.w_bits}A{run.a_bits}"
+            thetas.append(theta.assign(model=run.model, bits=bits, seed=run.seed, position=range(len(theta))))
+    if not thetas:
+        return pd.DataFrame(columns=THETA_COLUMNS)
+    return pd.concat(thetas, ignore_index=True)[THETA_COLUMNS]
+
+
+def theta_figure(frame: pd.DataFrame) -> Figure:
+    """A panel per model and bit-width: each quantizer's θ, a marker per seed and the seeds' mean as a line.
+
+    Forty-odd numbers per run read badly as a table; drawn, they show where ESC moves the local step's
+    scales and whether the seeds agree on it (where they do not, the search is fitting its clips)."""
+    panels = list(frame.groupby(["model", "bits"]))
+    figure = Figure(figsize=(8, 2.8 * len(panels)), layout="constrained")
+    panel_axes = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for axes, ((model, bits), panel) in zip(panel_axes, panels, strict=True):
+        for seed, points in panel.groupby("seed"):
+            axes.plot(points["position"], points["theta"], ".", alpha=0.7, label=f"seed {seed}")
+        mean = panel.groupby("position")["theta"].mean()
+        axes.plot(mean.index, mean.to_numpy(), "-", color="black", linewidth=1, label="mean over seeds")
+        axes.axhline(0.0, color="grey", linewidth=0.5)
+        axes.set(
+            xlabel="activation quantizer (module order)",
+            ylabel="θ = log2(scale / local scale)",
+            title=f"ESC's θ: {model} {bits}",
+        )
+        axes.legend(fontsize="x-small", ncols=4)
     return figure
 
 

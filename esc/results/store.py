@@ -12,6 +12,7 @@ from omegaconf import OmegaConf
 
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "es_history.csv"  # beside the record of an ESC run
+THETA_FILE = "es_theta.csv"  # beside the record of an ESC run: each quantizer's local scale and chosen θ
 SCALES_FILE = "scales.json"  # beside the record of a quantized run
 
 

@@ -33,7 +33,7 @@ def test_an_ablation_table_names_its_setting_in_the_calibrator_column(tiny_resul
 
 def test_figures_show_esc_convergence_and_the_ablated_setting(tiny_results):
     figures = tiny_results / "figures"
-    for stem in ("convergence", "ablation_calib_size", "activation_ranges_ast_kws"):
+    for stem in ("convergence", "esc_theta", "ablation_calib_size", "activation_ranges_ast_kws"):
         assert (figures / f"{stem}.png").stat().st_size > 0 and (figures / f"{stem}.csv").is_file()
     convergence = pd.read_csv(figures / "convergence.csv")
     assert convergence["evals"].iloc[0] == 0 and convergence["evals"].iloc[-1] == 16

@@ -10,7 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 
 
 def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *extra: str) -> list[str]:
@@ -55,6 +57,16 @@ def test_esc_run_records_fitness_history_and_is_never_worse_than_its_start(
     assert list(history.columns) == ["evals", "best_fitness", "sigma", "seconds"]
     assert history["evals"].tolist() == list(range(16, 97, 8))  # 16 shared shifts, then generations of 8
     assert history["best_fitness"].iloc[-1] == metrics["fitness_best"]
+    theta = pd.read_csv(tmp_path / "run" / "es_theta.csv")
+    scales = {
+        e["name"]: e["scale"]
+        for e in json.loads((tmp_path / "run" / "scales.json").read_text())
+        if e["kind"] == "activation" and e["scale"] is not None
+    }
+    assert list(theta["quantizer"]) == list(scales)
+    assert (theta["theta"].abs().max() > 0) == (metrics["fitness_best"] < metrics["fitness_init"])
+    chosen = theta["local_scale"] * np.exp2(theta["theta"])
+    assert chosen.to_numpy() == pytest.approx([scales[name] for name in theta["quantizer"]], rel=1e-5)
 
 
 def test_same_seed_twice_gives_identical_scales(tiny_corpora, tiny_ast_dir, tmp_path):

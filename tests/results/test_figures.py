@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from esc.results.figures import ablation_figure, convergence_frame, table_figure, table_frame
+from esc.results.figures import (
+    ablation_figure,
+    convergence_frame,
+    table_figure,
+    table_frame,
+    theta_figure,
+    theta_frame,
+)
 
 
 def esc_run(folder, best: list[float], fitness_init: float = 2.0) -> dict:
@@ -29,6 +36,32 @@ def test_convergence_is_relative_to_the_start_and_averaged_over_seeds(tmp_path):
     assert list(frame["evals"]) == [0, 8, 16]
     assert list(frame["relative_fitness"]) == pytest.approx([1.0, 0.5, 0.375])
     assert set(frame["bits"]) == {"W4A4"}
+
+
+def theta_run(folder, seed: int, thetas: list[float], ptq: str = "none") -> dict:
+    folder.mkdir()
+    names = [f"layer{i}.input" for i in range(len(thetas))]
+    pd.DataFrame({"quantizer": names, "local_scale": 0.5, "theta": thetas}).to_csv(
+        folder / "es_theta.csv", index=False
+    )
+    return {"run_dir": str(folder), "model": "ast_kws", "w_bits": 4, "a_bits": 4, "seed": seed, "ptq": ptq}
+
+
+def test_theta_figure_has_a_panel_per_model_and_bits_with_the_mean_over_seeds(tmp_path):
+    runs = pd.DataFrame(
+        [
+            theta_run(tmp_path / "a", 0, [0.2, -0.4, 0.0]),
+            theta_run(tmp_path / "b", 1, [0.4, 0.0, 0.0]),
+            theta_run(tmp_path / "c", 0, [1.0, 1.0, 1.0], ptq="gptq"),  # θ found on rounded weights: left out
+        ]
+    )
+    frame = theta_frame(runs)
+    assert len(frame) == 6 and set(frame["seed"]) == {0, 1}
+    assert list(frame.groupby("position")["theta"].mean()) == pytest.approx([0.3, -0.2, 0.0])
+    (axes,) = theta_figure(frame).axes
+    mean_line = axes.get_lines()[2]
+    assert list(mean_line.get_ydata()) == pytest.approx([0.3, -0.2, 0.0])
+    assert axes.get_title() == "ESC's θ: ast_kws W4A4"
 
 
 @pytest.mark.parametrize(("settings", "scale"), [([16, 64, 256], "log"), ([0.1, 0.3, 0.5], "linear")])
