@@ -1,12 +1,14 @@
 """Freed CPU memory stays in the process, so a re-allocated activation costs no page faults."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 # Run in a fresh interpreter, as an esc app starts: keep_freed_memory() comes before torch's first
-# allocation, and no earlier test has left its own blocks scattered over the heap.
+# allocation, and no earlier test has left its own blocks scattered over the heap. The environment
+# drops THP_MEM_ALLOC_ENABLE, which an app in this test session may have set: the probe sets its own.
 PROBE = """
 import resource, sys
 from esc.cpu_memory import keep_freed_memory
@@ -23,8 +25,9 @@ print(kept, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, floats 
 
 def page_faults_of_a_reallocation(mode: str) -> tuple[bool, int, int]:
     """(whether the memory was kept, page faults of the third 64 MiB tensor, its 4 KiB pages)."""
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, timeout=120, check=True, env=env
     )
     kept, faults, pages = result.stdout.split()
     return kept == "True", int(faults), int(pages)
