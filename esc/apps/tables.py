@@ -59,14 +59,14 @@ def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
         else:
             frame = ablation_frame(summary, setting)
             save_figure(ablation_figure(frame), frame, results / "figures" / name)
-    esc = pd.concat(esc_runs) if esc_runs else pd.DataFrame(columns=["run_dir", "ptq"])
-    for stem, frame_of, figure_of in (
-        ("convergence", convergence_frame, convergence_figure),
-        ("esc_theta", theta_frame, theta_figure),
-    ):
-        frame = frame_of(esc)
-        if not frame.empty:
-            save_figure(figure_of(frame), frame, results / "figures" / stem)
+    if esc_runs:
+        esc = pd.concat(esc_runs)
+        for stem, frame, figure_of in (
+            ("convergence", convergence_frame(esc), convergence_figure),
+            ("esc_theta", theta_frame(esc), theta_figure),
+        ):
+            if not frame.empty:
+                save_figure(figure_of(frame), frame, results / "figures" / stem)
     return sorted(names)
 
 
