@@ -10,7 +10,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from esc.config import CONFIG_DIR
-from esc.results.aggregate import latest_runs, summarize, table_rows
+from esc.results.aggregate import hidden_by_other_configs, latest_runs, summarize, table_rows
 from esc.results.figures import (
     ablation_figure,
     ablation_frame,
@@ -34,6 +34,18 @@ def with_setting(runs: pd.DataFrame, setting: str | None) -> pd.DataFrame:
     return runs.assign(setting=values)
 
 
+def warn_of_hidden_runs(table: str, runs: pd.DataFrame) -> None:
+    """Name each run that a newer run of another config replaces in `table`, so no result goes silently."""
+    for hidden in hidden_by_other_configs(runs).itertuples():
+        log.warning(
+            "table %s leaves out %s: a newer run of the same cell and seed with another config, %s, "
+            "replaces it; to table both, keep them in separate outputs folders and run esc-tables on each",
+            table,
+            hidden.run_dir,
+            hidden.kept_run_dir,
+        )
+
+
 def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
     """One table and one figure per `table` tag and evaluated split found among the runs, and ESC's
     convergence and chosen θ over the tables that are not ablations; returns the names of the tables
@@ -50,6 +62,7 @@ def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
         names.append(name)
         setting = cfg.ablations.get(table)
         runs_of_table = with_setting(group, setting)
+        warn_of_hidden_runs(name, runs_of_table)
         summary = summarize(runs_of_table, cfg.calibrators)
         write_table(table_rows(summary, setting), results / "tables" / name)
         if setting is None:

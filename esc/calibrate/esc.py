@@ -23,6 +23,7 @@ from esc.calibrate.standard import CalibrationResult, calibrate_standard
 from esc.data.datamodule import SpeechDataModule
 from esc.models.adapter import SpeechAdapter
 from esc.quant import activation_scale_names, get_activation_scales, set_activation_scales
+from esc.records import git_revision
 from esc.results.store import HISTORY_FILE, THETA_FILE
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ def calibrate_esc(
     def evaluate(thetas: np.ndarray) -> np.ndarray:
         return fitness(thetas_to_scales(base, thetas)).numpy()
 
-    state = search(evaluate, len(base), search_settings(es_cfg), checkpoint_path(es_cfg, run_hash, base))
+    state = search(
+        evaluate, len(base), search_settings(es_cfg), checkpoint_path(es_cfg, run_hash, base), git_revision()
+    )
     chosen, chosen_fitness = state.best_theta, state.best_fitness
     if held:
         holdout = PopulationFitness(

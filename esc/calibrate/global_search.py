@@ -54,6 +54,7 @@ class SearchState:
     history: list[dict] = field(default_factory=list)
     top: list[tuple[float, np.ndarray]] = field(default_factory=list)
     done: bool = False
+    code: str = "unknown"
 
 
 def clip_theta(theta: np.ndarray, bounds: float | None) -> np.ndarray:
@@ -122,17 +123,37 @@ def load_state(path: Path) -> SearchState | None:
     return pickle.loads(path.read_bytes()) if path.is_file() else None
 
 
+def warn_if_checkpoint_of_other_code(state: SearchState, code: str, checkpoint: Path) -> None:
+    """A resumed search continues with this checkout's fitness: say so when the checkpoint's code differs."""
+    made_by = getattr(state, "code", "unknown")  # checkpoints older than the field have none
+    if made_by != code:
+        log.warning(
+            "the ESC checkpoint %s was written by the code at %s, and this checkout is %s: the search "
+            "continues with this code; delete the checkpoint to search from the start with it",
+            checkpoint,
+            made_by,
+            code,
+        )
+
+
 def search(
-    evaluate: Callable[[np.ndarray], np.ndarray], dimension: int, settings: SearchSettings, checkpoint: Path
+    evaluate: Callable[[np.ndarray], np.ndarray],
+    dimension: int,
+    settings: SearchSettings,
+    checkpoint: Path,
+    code: str = "unknown",
 ) -> SearchState:
     """Minimise `evaluate` over θ from θ = 0 within the budget; resume from `checkpoint` if present.
 
-    The budget counts every evaluation after θ = 0's, the shared shifts included."""
+    The budget counts every evaluation after θ = 0's, the shared shifts included. `code` (the checkout's
+    revision) is kept in the checkpoint: the key cannot see a code change, so a resume across one warns."""
     state = load_state(checkpoint)
     if state is None:
         state = start_search(evaluate, dimension, settings)
+        state.code = code
     else:
         log.info("resuming ESC from %s after %d evaluations", checkpoint, state.evals)
+        warn_if_checkpoint_of_other_code(state, code, checkpoint)
     bar = tqdm(total=settings.budget, initial=state.evals, desc="ESC", unit="eval", dynamic_ncols=True)
     while state.evals < settings.budget:
         started = time.perf_counter()

@@ -10,10 +10,25 @@ CELL = ["task", "model", "metric", "higher_is_better", "w_bits", "a_bits", "cali
 CSV_COLUMNS = [*CELL, "mean", "std", "n_seeds", "float"]
 
 
+RUN_KEY = [*CELL, "setting", "seed"]
+
+
 def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The newest run (finished_at) per cell, setting and seed: reruns of a config, and runs of a changed
     config for the same cell (another es preset, say), supersede the older ones."""
-    return runs.sort_values("finished_at").drop_duplicates([*CELL, "setting", "seed"], keep="last")
+    return runs.sort_values("finished_at").drop_duplicates(RUN_KEY, keep="last")
+
+
+def hidden_by_other_configs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Older runs that a newer run of the same cell, setting and seed hides although its config differs
+    (another `quant.weight_calibrator`, say): the table cannot show them, so the reader must be told.
+
+    Columns `run_dir` and `kept_run_dir`; a rerun of the same config (same config hash) is not listed."""
+    runs = runs.assign(config_hash=runs.get("config_hash", pd.Series(None, index=runs.index)).fillna(""))
+    kept = latest_runs(runs)[[*RUN_KEY, "config_hash", "run_dir"]]
+    paired = runs.merge(kept, on=RUN_KEY, suffixes=("", "_kept"))
+    hidden = paired[paired["config_hash"] != paired["config_hash_kept"]]
+    return hidden[["run_dir", "run_dir_kept"]].rename(columns={"run_dir_kept": "kept_run_dir"})
 
 
 def summarize(runs: pd.DataFrame, calibrators: Sequence[str]) -> pd.DataFrame:

@@ -66,3 +66,15 @@ def test_validation_runs_get_their_own_table_and_stay_out_of_the_test_one(tmp_pa
     tables = tmp_path / "results" / "tables"
     assert list(pd.read_csv(tables / "int4.csv")["mean"]) == [90.0]
     assert list(pd.read_csv(tables / "int4_validation.csv")["mean"]) == [95.0]
+
+
+def test_a_run_hidden_by_a_newer_run_of_another_config_is_named_in_a_warning(tmp_path, caplog):
+    for name, finished_at in (("older", "2026-01-01T00:00:00+00:00"), ("newer", "2026-01-02T00:00:00+00:00")):
+        (tmp_path / name).mkdir()
+        record = minmax_record("test", 90.0) | {"config_hash": name, "finished_at": finished_at}
+        (tmp_path / name / "metrics.json").write_text(json.dumps(record))
+    cfg = OmegaConf.create({"results": str(tmp_path / "results"), "ablations": {}, "calibrators": ["minmax"]})
+    write_results(load_runs(tmp_path), cfg)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert str(tmp_path / "older") in warnings[0] and str(tmp_path / "newer") in warnings[0]

@@ -72,6 +72,17 @@ def test_interrupted_search_resumes_to_the_uninterrupted_result(tmp_path):
     assert [r["best_fitness"] for r in resumed.history] == [r["best_fitness"] for r in uninterrupted.history]
 
 
+def test_resuming_a_checkpoint_of_other_code_warns_and_of_the_same_code_does_not(tmp_path, caplog):
+    interrupted = replace(SETTINGS, budget=48)
+    search(quadratic, 5, interrupted, tmp_path / "ck.pkl", code="abc1234")
+    assert load_state(tmp_path / "ck.pkl").code == "abc1234"
+    search(quadratic, 5, SETTINGS, tmp_path / "ck.pkl", code="abc1234")
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    search(quadratic, 5, replace(SETTINGS, budget=SETTINGS.budget + 16), tmp_path / "ck.pkl", code="def5678")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "abc1234" in warnings[0] and "def5678" in warnings[0]
+
+
 def test_shared_shifts_move_a_badly_scaled_start_in_one_generation(tmp_path):
     far = np.full(5, -1.3)
 

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from esc.results.aggregate import CSV_COLUMNS, summarize, table_rows
+from esc.results.aggregate import CSV_COLUMNS, hidden_by_other_configs, summarize, table_rows
 
 CALIBRATORS = ["minmax", "percentile", "mse", "kl", "esc"]
 
@@ -40,6 +40,26 @@ def test_the_newest_run_of_a_cell_and_seed_supersedes_older_ones():
     runs = pd.DataFrame([run("esc", 0, 10.0, "2026-01-02"), run("esc", 0, 70.0, "2026-01-01")])
     row = summarize(runs, CALIBRATORS).iloc[0]
     assert (row["mean"], row["n_seeds"]) == (10.0, 1) and math.isnan(row["std"])
+
+
+def test_an_older_run_of_another_config_is_reported_as_hidden_but_a_rerun_of_the_same_config_is_not():
+    runs = pd.DataFrame(
+        [
+            run("esc", 0, 70.0, "2026-01-01", config_hash="a", run_dir="old_a", setting=None),
+            run("esc", 0, 71.0, "2026-01-02", config_hash="b", run_dir="b", setting=None),
+            run("esc", 0, 72.0, "2026-01-03", config_hash="b", run_dir="rerun_b", setting=None),
+            run("esc", 1, 73.0, "2026-01-01", config_hash="a", run_dir="seed1_a", setting=None),
+        ]
+    )
+    hidden = hidden_by_other_configs(runs)
+    assert hidden.to_dict("records") == [{"run_dir": "old_a", "kept_run_dir": "rerun_b"}]
+
+
+def test_records_without_a_config_hash_are_compared_as_unknown():
+    runs = pd.DataFrame(
+        [run("esc", 0, 70.0, "2026-01-01", run_dir="x"), run("esc", 0, 71.0, "2026-01-02", run_dir="y")]
+    ).assign(setting=None)
+    assert hidden_by_other_configs(runs).empty
 
 
 def test_rows_follow_bits_then_the_calibrator_order():
