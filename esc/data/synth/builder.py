@@ -24,7 +24,7 @@ from esc.atomic_files import write_bytes_atomically
 from esc.data.synth.plan import SAMPLE_RATE, CorpusPlan
 from esc.data.synth.render import render_clip, render_noise
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: eSpeak's noise generator seeded per clip (was the clock)
 CHUNK_SIZE = 128
 MANIFEST = "esc_manifest.json"
 _CHUNKS_DIR = ".esc_chunks"
@@ -107,6 +107,11 @@ def build_corpus(plan: CorpusPlan, root: Path, workers: int | None = None, overw
     damaged_copy = manifest is not None and manifest["fingerprint"] == fingerprint
     if root.exists() and any(root.iterdir()) and not (overwrite or damaged_copy):
         found = "another esc corpus" if manifest else "files that are not this corpus"
+        if manifest and manifest.get("generator_version") != GENERATOR_VERSION:
+            found = (
+                f"an esc corpus from generator version {manifest.get('generator_version')}, "
+                f"and this code writes version {GENERATOR_VERSION}"
+            )
         raise CorpusExistsError(
             f"corpus.root={root} already holds {found}; choose another corpus.root "
             "or pass corpus.overwrite=true to replace it"

@@ -17,6 +17,7 @@ _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _PARAM_RATE = 1
 _PARAM_PITCH = 3
 _POS_CHARACTER = 1
+_SEED_MODULUS = 2**31  # the engine takes a C long, which is 32 bits on some platforms
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 
@@ -36,6 +37,8 @@ class Espeak:
     The engine keeps internal state (pitch flutter, noise) between utterances, so identical
     output needs an identical sequence of calls in a fresh process; the corpus builder
     guarantees that by synthesising each fixed chunk of clips in a freshly forked worker.
+    Its noise generator (breathy voices such as f2, f3 and whisper) is seeded from the clock at
+    start-up, so `say` reseeds it from the clip's own seed before every utterance.
     """
 
     def __init__(self) -> None:
@@ -53,8 +56,10 @@ class Espeak:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
         return 0
 
-    def say(self, text: str, voice: str, rate: int, pitch: int) -> np.ndarray:
-        """Synthesise `text` with `voice` (accent+variant), `rate` (words/min) and `pitch` (0-99)."""
+    def say(self, text: str, voice: str, rate: int, pitch: int, seed: int) -> np.ndarray:
+        """Synthesise `text` with `voice` (accent+variant), `rate` (words/min), `pitch` (0-99) and the
+        engine's noise generator seeded with `seed`."""
+        self._lib.espeak_ng_SetRandSeed(ctypes.c_long(seed % _SEED_MODULUS))
         if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise ValueError(f"eSpeak NG rejected voice {voice!r}")
         self._lib.espeak_SetParameter(_PARAM_RATE, int(rate), 0)

@@ -20,7 +20,8 @@ def render_clip(clip: ClipSpec, plan: CorpusPlan) -> np.ndarray:
     """Synthesise, place in time, add noise at a random SNR and set a random peak level."""
     tts = engine()
     speaker = clip.speaker
-    raw = tts.say(clip.text.lower(), speaker.voice, speaker.rate, speaker.pitch).astype(np.float32) / 32768.0
+    raw = tts.say(clip.text.lower(), speaker.voice, speaker.rate, speaker.pitch, clip.seed)
+    raw = raw.astype(np.float32) / 32768.0
     speech = trim_silence(to_target_rate(raw, tts.sample_rate))
     rng = np.random.default_rng(clip.seed)
     condition = np.random.default_rng(clip.condition_seed)

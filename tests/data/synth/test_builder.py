@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -45,6 +46,16 @@ def test_complete_corpus_is_not_generated_again(tiny_corpora, monkeypatch):
 def test_different_corpus_at_root_is_never_overwritten_silently(tiny_corpora):
     with pytest.raises(CorpusExistsError, match="corpus.overwrite=true"):
         build_corpus(make_plan("kws", "tiny", 7), tiny_corpora["kws"])
+
+
+def test_a_corpus_of_an_older_generator_is_refused_naming_both_versions(tmp_path):
+    root = tmp_path / "kws"
+    root.mkdir()
+    (root / builder.MANIFEST).write_text(
+        json.dumps({"corpus": "kws", "fingerprint": "old", "generator_version": "1"})
+    )
+    with pytest.raises(CorpusExistsError, match="generator version 1, and this code writes version 2"):
+        build_corpus(make_plan("kws", "tiny", 0), root)
 
 
 def test_overwrite_replaces_a_different_corpus(tmp_path):
