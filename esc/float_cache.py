@@ -8,6 +8,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from esc.data.synth.manifest import corpus_stamp
 from esc.records import payload_key, weights_stamp, write_json
 
 
@@ -18,6 +19,7 @@ def float_key(cfg: DictConfig) -> str:
         "data": OmegaConf.to_container(cfg.data, resolve=True),
         "metric": cfg.task.metric,
         "weights": weights_stamp(cfg.model.pretrained),
+        "corpus": corpus_stamp(cfg.data.root),
     }
     return payload_key(payload)
 

@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from esc.atomic_files import write_bytes_atomically
 from esc.config import PROJECT_ROOT
+from esc.data.synth.manifest import corpus_stamp
 
 # Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
 _UNHASHED_KEYS = ("hydra", "output_dir", "reuse_from", "force", "logger", "fused_fake_quant")
@@ -34,13 +35,16 @@ def payload_key(payload: dict, length: int = 20) -> str:
 def config_hash(cfg: DictConfig) -> str:
     """sha256 of the resolved config without output paths and run controls: equal hashes, same experiment.
 
-    A local checkpoint's files count too, so a retrained zoo model never reuses its predecessor's runs.
+    A local checkpoint's files count too, so a retrained zoo model never reuses its predecessor's runs, and
+    so does a synthetic corpus's audio hash, so a rebuilt corpus never reuses runs made on the old one.
     """
     container = OmegaConf.to_container(cfg, resolve=True)
     for key in _UNHASHED_KEYS:
         container.pop(key, None)
     if "model" in container:
         container["weights"] = weights_stamp(str(container["model"].get("pretrained", "")))
+    if "data" in container:
+        container["corpus"] = corpus_stamp(str(container["data"].get("root", "")))
     return payload_key(container, length=16)
 
 

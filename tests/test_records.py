@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from hydra import compose, initialize_config_dir
 
 from esc.config import CONFIG_DIR
+from esc.data.synth.manifest import MANIFEST
+from esc.float_cache import float_key
+from esc.ptq.cache import rounding_key
 from esc.records import config_hash
+from tests.test_configs import compose_config
 
 
 def hash_of(*overrides: str) -> str:
@@ -28,3 +35,12 @@ def test_retrained_weights_in_the_same_folder_change_the_hash(tmp_path):
     before = hash_of(f"model.pretrained={tmp_path}")
     weights.write_bytes(b"second training, longer")
     assert hash_of(f"model.pretrained={tmp_path}") != before
+
+
+@pytest.mark.parametrize("key", [config_hash, float_key, rounding_key])
+def test_a_corpus_rebuilt_at_the_same_root_changes_the_run_float_and_rounding_keys(key, tmp_path):
+    (tmp_path / MANIFEST).write_text(json.dumps({"corpus_sha256": "first build"}))
+    cfg = compose_config("run", ["model=ast_kws", f"data.root={tmp_path}"])
+    before = key(cfg)
+    (tmp_path / MANIFEST).write_text(json.dumps({"corpus_sha256": "second build"}))
+    assert key(cfg) != before

@@ -10,8 +10,9 @@ import hydra
 from omegaconf import DictConfig
 
 from esc.config import CONFIG_DIR
-from esc.data.synth.builder import build_corpus, read_manifest
+from esc.data.synth.builder import build_corpus
 from esc.data.synth.corpora import make_plan
+from esc.data.synth.manifest import read_manifest
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from esc.config import CONFIG_DIR, plain_options
 from esc.data.audio import load_audio
 from esc.data.build import build_datamodule
-from esc.data.synth.builder import read_manifest
+from esc.data.synth.manifest import read_manifest
 from esc.evaluation import evaluate
 from esc.models.embedded import build_embedded
 from esc.models.registry import FAMILIES

@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from esc.data.synth.manifest import corpus_stamp
 from esc.ptq.layer_inputs import rounding_layers
 from esc.records import payload_key, weights_stamp
 
@@ -34,6 +35,7 @@ def rounding_key(cfg: DictConfig) -> str:
         "weights_grid": {k: v for k, v in quant.items() if k not in ACTIVATION_KEYS},
         "ptq": OmegaConf.to_container(cfg.ptq, resolve=True),
         "weights": weights_stamp(cfg.model.pretrained),
+        "corpus": corpus_stamp(cfg.data.root),
         "version": ROUNDING_VERSION,
     }
     return payload_key(payload)

@@ -21,12 +21,12 @@ import soundfile as sf
 from tqdm import tqdm
 
 from esc.atomic_files import write_bytes_atomically
+from esc.data.synth.manifest import MANIFEST, read_manifest
 from esc.data.synth.plan import SAMPLE_RATE, CorpusPlan
 from esc.data.synth.render import render_clip, render_noise
 
 GENERATOR_VERSION = "2"  # 2: eSpeak's noise generator seeded per clip (was the clock)
 CHUNK_SIZE = 128
-MANIFEST = "esc_manifest.json"
 _CHUNKS_DIR = ".esc_chunks"
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,6 @@ def _render_chunk(args: tuple[CorpusPlan, int, Path]) -> int:
     marker = staging / _CHUNKS_DIR / f"{index}.json"
     write_bytes_atomically(marker, json.dumps(hashes).encode())
     return len(clips)
-
-
-def read_manifest(root: Path) -> dict | None:
-    """The manifest of a finished corpus at `root`, or None when there is none."""
-    path = root / MANIFEST
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def is_complete(root: Path, plan: CorpusPlan) -> bool:

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from esc.data.synth import builder
-from esc.data.synth.builder import CorpusExistsError, build_corpus, is_complete, read_manifest
+from esc.data.synth.builder import CorpusExistsError, build_corpus, is_complete
 from esc.data.synth.corpora import make_plan
+from esc.data.synth.manifest import MANIFEST, read_manifest
 
 
 def file_bytes(root: Path) -> dict[str, bytes]:
@@ -51,7 +52,7 @@ def test_different_corpus_at_root_is_never_overwritten_silently(tiny_corpora):
 def test_a_corpus_of_an_older_generator_is_refused_naming_both_versions(tmp_path):
     root = tmp_path / "kws"
     root.mkdir()
-    (root / builder.MANIFEST).write_text(
+    (root / MANIFEST).write_text(
         json.dumps({"corpus": "kws", "fingerprint": "old", "generator_version": "1"})
     )
     with pytest.raises(CorpusExistsError, match="generator version 1, and this code writes version 2"):
