@@ -44,7 +44,7 @@ def config_hash(cfg: DictConfig) -> str:
     if "model" in container:
         container["weights"] = weights_stamp(str(container["model"].get("pretrained", "")))
     if "data" in container:
-        container["corpus"] = corpus_stamp(str(container["data"].get("root", "")))
+        container["corpus"] = corpus_stamp(container["data"].get("root"))
     return payload_key(container, length=16)
 
 

@@ -14,8 +14,11 @@ def read_manifest(root: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def corpus_stamp(root: str | Path) -> str | None:
+def corpus_stamp(root: str | Path | None) -> str | None:
     """The audio hash of the synthetic corpus at `root`, so that a rebuilt corpus never reuses what was
-    computed on the old one; None for a folder without a manifest (a real dataset, which is not hashed)."""
+    computed on the old one; None for a folder without a manifest (a real dataset, which is not hashed)
+    or no root at all (never the working directory's manifest)."""
+    if not root:
+        return None
     manifest = read_manifest(Path(root))
     return None if manifest is None else manifest.get("corpus_sha256")

@@ -11,3 +11,8 @@ def test_a_synthetic_corpus_is_stamped_with_its_audio_hash(tiny_corpora):
 
 def test_a_folder_without_a_manifest_has_no_stamp(tmp_path):
     assert corpus_stamp(tmp_path) is None and corpus_stamp(tmp_path / "absent") is None
+
+
+def test_no_root_has_no_stamp_even_beside_a_manifest(tiny_corpora, monkeypatch):
+    monkeypatch.chdir(tiny_corpora["kws"])
+    assert corpus_stamp(None) is None and corpus_stamp("") is None
