@@ -17,6 +17,7 @@ from esc.data.synth.manifest import corpus_stamp
 
 # Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
 _UNHASHED_KEYS = ("hydra", "output_dir", "reuse_from", "force", "logger", "fused_fake_quant")
+SEARCHING_CALIBRATOR = "esc"  # the one calibrator that draws on `seed`
 
 
 def weights_stamp(pretrained: str) -> list:
@@ -37,10 +38,15 @@ def config_hash(cfg: DictConfig) -> str:
 
     A local checkpoint's files count too, so a retrained zoo model never reuses its predecessor's runs, and
     so does a synthetic corpus's audio hash, so a rebuilt corpus never reuses runs made on the old one.
+    Only ESC's search draws on `seed` (a calibration subset that follows it is in `data`), so a run of any
+    other calibrator hashes without it: a seed sweep computes that run once and its other seeds reuse it.
     """
     container = OmegaConf.to_container(cfg, resolve=True)
     for key in _UNHASHED_KEYS:
         container.pop(key, None)
+    if container.get("calibrator", {}).get("name") != SEARCHING_CALIBRATOR:
+        container.pop("seed", None)
+        container.get("es", {}).pop("seed", None)
     if "model" in container:
         container["weights"] = weights_stamp(str(container["model"].get("pretrained", "")))
     if "data" in container:

@@ -25,8 +25,19 @@ def test_reuse_force_and_logger_leave_the_hash_unchanged():
 
 
 def test_seed_table_and_settings_change_the_hash():
-    hashes = {hash_of(), hash_of("seed=1"), hash_of("table=int8"), hash_of("es.budget=10")}
+    esc = "calibrator=esc"
+    hashes = {hash_of(esc), hash_of(esc, "seed=1"), hash_of(esc, "table=int8"), hash_of(esc, "es.budget=10")}
     assert len(hashes) == 4
+
+
+@pytest.mark.parametrize("calibrator", ["minmax", "percentile", "mse", "kl"])
+def test_the_seed_leaves_the_hash_of_a_calibrator_that_does_not_search_unchanged(calibrator):
+    assert hash_of(f"calibrator={calibrator}") == hash_of(f"calibrator={calibrator}", "seed=1")
+
+
+def test_a_calibration_subset_that_follows_the_seed_still_changes_the_hash():
+    follows = "data.calib_seed=${seed}"
+    assert hash_of("calibrator=mse", follows) != hash_of("calibrator=mse", follows, "seed=1")
 
 
 def test_retrained_weights_in_the_same_folder_change_the_hash(tmp_path):

@@ -52,3 +52,19 @@ def test_reusing_a_run_made_by_other_code_warns_naming_both_revisions(tiny_run_o
     assert other_code.returncode == 0, other_code.stderr[-3000:]
     assert f"made by the code at 0000000, and this checkout is {record['git']}" in other_code.stdout
     assert not (tmp_path / "other" / "metrics.json").exists()
+
+
+def test_a_seed_sweep_computes_a_deterministic_calibrator_once(tiny_run_overrides, tmp_path):
+    sweep = ("-m", "quant=w4a8", "calibrator=minmax,esc", "seed=0,1", "table=int4")
+    result = run_app(
+        "run",
+        tmp_path / "unused",
+        *sweep,
+        *tiny_run_overrides,
+        f"reuse_from={tmp_path}",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(p.read_text()) for p in (tmp_path / "sweep").glob("*/metrics.json")]
+    assert sorted((r["calibrator"], r["seed"]) for r in records) == [("esc", 0), ("esc", 1), ("minmax", 0)]
+    assert result.stdout.count("reusing finished run") == 1
