@@ -22,7 +22,7 @@ from esc.ptq.apply import apply_ptq
 from esc.ptq.cache import cached_rounding
 from esc.quant import quantize, scales_record, use_fused_kernel
 from esc.quant.bits import OFF_BITS
-from esc.records import config_hash, device_name, finished_now, git_revision, write_json
+from esc.records import SEARCHING_CALIBRATOR, config_hash, device_name, finished_now, git_revision, write_json
 
 log = logging.getLogger(__name__)
 FLOAT_BITS = 32
@@ -54,7 +54,7 @@ def calibrate(
     cfg: DictConfig, adapter: SpeechAdapter, datamodule: SpeechDataModule, output_dir: Path
 ) -> CalibrationResult:
     """ESC for `calibrator=esc`; a standard calibrator (one statistics pass) otherwise."""
-    if cfg.calibrator.name == "esc":
+    if cfg.calibrator.name == SEARCHING_CALIBRATOR:
         return calibrate_esc(adapter, datamodule, cfg.calibrator, cfg.es, config_hash(cfg), output_dir)
     return calibrate_standard(adapter, datamodule.calibration_dataloader(), cfg.calibrator)
 
