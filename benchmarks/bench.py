@@ -5,8 +5,8 @@ forward, the fake-quantized forward (W4A4, MSE scales), ESC fitness evaluations 
 one forward, and the same population evaluated candidate by candidate. The embedded models are measured on
 their calibration batch (256 clips); the paper-scale geometries on `--clips` (8 on a CPU, where 256 clips
 of AST-base take half a minute per forward). A population is evaluated in forwards of at most `--chunk-rows`
-rows, as ESC does. On a GPU every model is measured in float32 and again under bf16 autocast. Results go to
-results/bench/<device>.json.
+rows, as ESC does. On a GPU every model is measured at each es.precision: float32, TF32 and bf16 autocast.
+Results go to results/bench/<device>.json.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import json
 import statistics
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from transformers import (
 )
 
 from esc.calibrate.fitness import kl_rows, repeat_rows
+from esc.calibrate.precision import PRECISIONS, fitness_precision
 from esc.config import CONFIG_DIR
 from esc.models.registry import build_adapter
 from esc.quant import (
@@ -165,8 +165,7 @@ def measure(
     inputs = {k: v.to(device) for k, v in inputs.items()}
     clips = len(next(iter(inputs.values())))
     group = max(1, chunk_rows // clips)
-    autocast = torch.autocast(device, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
-    with torch.no_grad(), autocast:
+    with torch.no_grad(), fitness_precision(precision, torch.device(device))():
         reference = float_forward(inputs)
         quantize(model, QuantConfig(w_bits=4, a_bits=4))
         started = time.perf_counter()
@@ -229,23 +228,29 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--chunk-rows", type=int, default=1024, help="rows per forward, as es.chunk_rows")
-    parser.add_argument("--only", nargs="*", default=None, help="model names to measure")
+    parser.add_argument("--only", nargs="*", default=None, help="model names to measure, in this order")
     parser.add_argument(
-        "--fused-fake-quant", nargs="*", default=["cpu"], help="as esc-run's fused_fake_quant (default: cpu)"
+        "--fused-fake-quant",
+        nargs="*",
+        default=["cpu", "cuda"],
+        help="as esc-run's fused_fake_quant (default: cpu cuda; none named: eager everywhere)",
     )
+    parser.add_argument("--out", type=Path, default=None, help="default: results/bench/<cpu|gpu>.json")
     args = parser.parse_args()
     use_fused_kernel(args.fused_fake_quant)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     clips = args.clips or (256 if device == "cuda" else 8)
-    precisions = ["fp32", "bf16"] if device == "cuda" else ["fp32"]
-    out = Path("results/bench") / f"{'gpu' if device == 'cuda' else 'cpu'}.json"
+    precisions = PRECISIONS if device == "cuda" else ["fp32"]
+    out = args.out or Path("results/bench") / f"{'gpu' if device == 'cuda' else 'cpu'}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     label = torch.cuda.get_device_name() if device == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
     subjects = geometries(clips) | embedded_models(args.calib_clips)
+    unknown = set(args.only or []) - set(subjects)
+    if unknown:
+        parser.error(f"--only names unknown models {sorted(unknown)}; choose from {sorted(subjects)}")
     rows = []
-    for name, subject in subjects.items():
-        if args.only and name not in args.only:
-            continue
+    for name in args.only or subjects:
+        subject = subjects[name]
         for precision in precisions:
             try:
                 settings = (args.population, args.repeats, device, args.chunk_rows, precision)

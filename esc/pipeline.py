@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
+import torch
 from omegaconf import DictConfig
 
 from esc.calibrate.esc import calibrate_esc
 from esc.calibrate.standard import CalibrationResult, calibrate_standard, is_float, quant_config
 from esc.data.build import build_datamodule
 from esc.data.datamodule import SpeechDataModule
-from esc.evaluation import evaluate
+from esc.evaluation import accelerator_device, evaluate
 from esc.float_cache import cached_float_metric
 from esc.models.adapter import SpeechAdapter
 from esc.models.registry import build_adapter
@@ -60,9 +61,14 @@ def calibrate(
 
 
 def quantize_model(
-    cfg: DictConfig, adapter: SpeechAdapter, datamodule: SpeechDataModule, output_dir: Path
+    cfg: DictConfig,
+    adapter: SpeechAdapter,
+    datamodule: SpeechDataModule,
+    output_dir: Path,
+    device: torch.device,
 ) -> Quantization:
-    """Insert quantizers, then PTQ and activation calibration in the order `ptq.order` says."""
+    """Insert quantizers, then PTQ and activation calibration in the order `ptq.order` says, on `device`."""
+    adapter.model.to(device)
     quantize(adapter.model, quant_config(cfg.quant))
     if cfg.ptq.name == "none":
         return Quantization(calibrate(cfg, adapter, datamodule, output_dir))
@@ -79,6 +85,7 @@ def quantize_model(
 def run(cfg: DictConfig, output_dir: Path) -> dict:
     """Evaluate float, quantize and calibrate as configured, evaluate again, and write the records."""
     check_task(cfg)
+    device = accelerator_device(cfg.accelerator)
     use_fused_kernel(cfg.fused_fake_quant)
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
@@ -94,7 +101,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
             "fp",
         )
     else:
-        quantization = quantize_model(cfg, adapter, datamodule, output_dir)
+        quantization = quantize_model(cfg, adapter, datamodule, output_dir, device)
         quantized_metric = evaluate(adapter, datamodule, cfg.task.metric, cfg.accelerator)
         log.info("%s/%s %s: %.2f", cfg.quant.name, cfg.calibrator.name, cfg.task.metric, quantized_metric)
         write_json(output_dir / "scales.json", scales_record(adapter.model))

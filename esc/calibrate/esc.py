@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from esc.calibrate.fitness import PopulationFitness
 from esc.calibrate.global_search import SearchSettings, search, thetas_to_scales
+from esc.calibrate.precision import fitness_precision
 from esc.calibrate.standard import CalibrationResult, calibrate_standard
 from esc.data.datamodule import SpeechDataModule
 from esc.models.adapter import SpeechAdapter
@@ -61,13 +62,16 @@ def calibrate_esc(
     local_cfg = OmegaConf.create(
         {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
     )
+    precision = fitness_precision(es_cfg.precision, adapter.device)
     local = calibrate_standard(adapter, datamodule.calibration_dataloader(), local_cfg)
     base = get_activation_scales(adapter.model)
     clips = datamodule.calibration_examples()
     held = int(round(es_cfg.holdout * len(clips)))
     if held >= len(clips):
         raise ValueError(f"es.holdout={es_cfg.holdout} leaves no calibration clip for the search")
-    fitness = PopulationFitness(adapter, datamodule.loader(clips[held:]), es_cfg.fitness, es_cfg.chunk_rows)
+    fitness = PopulationFitness(
+        adapter, datamodule.loader(clips[held:]), es_cfg.fitness, es_cfg.chunk_rows, precision
+    )
 
     def evaluate(thetas: np.ndarray) -> np.ndarray:
         return fitness(thetas_to_scales(base, thetas)).numpy()
@@ -78,7 +82,7 @@ def calibrate_esc(
     chosen, chosen_fitness = state.best_theta, state.best_fitness
     if held:
         holdout = PopulationFitness(
-            adapter, datamodule.loader(clips[:held]), es_cfg.fitness, es_cfg.chunk_rows
+            adapter, datamodule.loader(clips[:held]), es_cfg.fitness, es_cfg.chunk_rows, precision
         )
         finalists = [*state.top, (state.start_fitness, np.zeros(len(base)))]
         thetas = np.stack([theta for _, theta in finalists])

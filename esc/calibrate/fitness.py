@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import torch
@@ -65,14 +66,25 @@ def repeat_rows(value: torch.Tensor, times: int) -> torch.Tensor:
 
 
 class PopulationFitness:
-    """Scores candidate scale vectors on a fixed set of clips against cached float outputs."""
+    """Scores candidate scale vectors on a fixed set of clips against cached float outputs.
 
-    def __init__(self, adapter: SpeechAdapter, loader: DataLoader, kind: str, chunk_rows: int) -> None:
+    The forwards run inside `precision()` (see esc.calibrate.precision); the cached outputs are float32.
+    """
+
+    def __init__(
+        self,
+        adapter: SpeechAdapter,
+        loader: DataLoader,
+        kind: str,
+        chunk_rows: int,
+        precision: Callable[[], AbstractContextManager] = nullcontext,
+    ) -> None:
         if kind not in FITNESS:
             raise ValueError(f"es.fitness={kind!r} is unknown; choose one of {sorted(FITNESS)}")
         self.adapter = adapter
         self.kind = FITNESS[kind]
         self.chunk_rows = chunk_rows
+        self.precision = precision
         self.batches: list[tuple[dict, torch.Tensor]] = []
         self.clips = 0
         with torch.no_grad(), quant_enabled(adapter.model, False):
@@ -115,7 +127,7 @@ class PopulationFitness:
         """Summed loss over this batch's clips for each candidate of `chunk`, in one forward."""
         rows = len(reference)
         repeated = {k: repeat_rows(v, len(chunk)) for k, v in inputs.items()}
-        with population_scales(self.adapter.model, chunk):
+        with population_scales(self.adapter.model, chunk), self.precision():
             outputs = self.kind.outputs(self.adapter, repeated)
         losses = self.kind.rows(self.adapter, outputs, repeated, repeat_rows(reference, len(chunk)))
         return losses.reshape(len(chunk), rows).sum(dim=1).double().cpu()

@@ -31,7 +31,11 @@ def gptq_round(
     dead = torch.diag(hessian) == 0
     hessian[dead, dead] = 1.0
     weight[:, dead] = 0.0
-    hessian += damp * torch.diag(hessian).mean() * torch.eye(len(hessian), dtype=hessian.dtype)
+    hessian += (
+        damp
+        * torch.diag(hessian).mean()
+        * torch.eye(len(hessian), dtype=hessian.dtype, device=hessian.device)
+    )
     inverse = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(hessian)), upper=True)
     scale = scale.double().reshape(-1, 1)
     quantized = torch.zeros_like(weight)

@@ -132,8 +132,10 @@ def fakequant_attention(
     mask = additive_mask(attention_mask, query, key, is_causal)
     if mask is not None:
         scores = scores + mask
-    probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
-    probs = quantizers["probs"](probs)
+    # The float32 probabilities are quantized before the cast to the matmul's dtype: under autocast the
+    # quantizer writes bfloat16 itself, which saves a pass over the largest tensor of the layer.
+    probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32)
+    probs = quantizers["probs"](probs).to(query.dtype)
     probs = nn.functional.dropout(probs, p=dropout, training=module.training)
     output = torch.matmul(probs, value)
     return output.transpose(1, 2).contiguous(), probs

@@ -26,20 +26,25 @@ def fake_quantize(
     qmin: int,
     qmax: int,
     inverse_scale: torch.Tensor | None = None,
+    out_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """Round `x` onto the grid (q - z)·s, q ∈ [qmin, qmax], with a straight-through gradient.
 
     Multiplies by 1/scale and rounds half to even, exactly like torch.fake_quantize_*, so results are
     bit-identical to them. `scale`/`zero_point` broadcast against `x`; `zero_point=None` means 0.
     A quantizer whose scale is fixed passes its cached `inverse_scale`, saving one op per forward.
+    The grid arithmetic runs in float32 at least, whatever `x`'s dtype (a bfloat16 scale would move the
+    grid by up to 0.4%); the result has `out_dtype` (default: `x`'s).
     """
     if inverse_scale is None:
         inverse_scale = 1.0 / scale
+    out_dtype = out_dtype or x.dtype
     if torch.is_grad_enabled() and x.requires_grad:
-        return straight_through(x, _round_to_grid(x.detach(), scale, inverse_scale, zero_point, qmin, qmax))
+        rounded = _round_to_grid(x.detach(), scale, inverse_scale, zero_point, qmin, qmax, out_dtype)
+        return straight_through(x.to(out_dtype), rounded)
     if fused_kernel_enabled(x.device.type) and _suits_the_fused_kernel(x, scale):
-        return _fused_round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax)
-    return _round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax)
+        return _fused_round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax, out_dtype)
+    return _round_to_grid(x, scale, inverse_scale, zero_point, qmin, qmax, out_dtype)
 
 
 def straight_through(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
@@ -58,21 +63,24 @@ def _round_to_grid(
     zero_point: torch.Tensor | None,
     qmin: int,
     qmax: int,
+    out_dtype: torch.dtype,
 ) -> torch.Tensor:
     # In-place ops on the one fresh tensor keep memory traffic to a single extra activation-sized buffer.
     # It is contiguous even for a transposed input (attention's q/k/v): the matmul that reads it would
-    # otherwise copy it into that layout itself.
-    scale = scale.to(x.dtype)
-    inverse_scale = inverse_scale.to(x.dtype)
+    # otherwise copy it into that layout itself. For a float32 x and out_dtype, both casts are no-ops.
+    grid_dtype = torch.promote_types(x.dtype, torch.float32)
+    x = x.to(grid_dtype)
+    scale = scale.to(grid_dtype)
+    inverse_scale = inverse_scale.to(grid_dtype)
     shape = torch.broadcast_shapes(x.shape, inverse_scale.shape)
-    q = torch.mul(x, inverse_scale, out=torch.empty(shape, dtype=x.dtype, device=x.device)).round_()
+    q = torch.mul(x, inverse_scale, out=torch.empty(shape, dtype=grid_dtype, device=x.device)).round_()
     if zero_point is None:
-        return q.clamp_(qmin, qmax).mul_(scale)
-    zero_point = zero_point.to(x.dtype)
-    return q.add_(zero_point).clamp_(qmin, qmax).sub_(zero_point).mul_(scale)
+        return q.clamp_(qmin, qmax).mul_(scale).to(out_dtype)
+    zero_point = zero_point.to(grid_dtype)
+    return q.add_(zero_point).clamp_(qmin, qmax).sub_(zero_point).mul_(scale).to(out_dtype)
 
 
-def _round_to_contiguous_grid(*grid_arguments: torch.Tensor | int | None) -> torch.Tensor:
+def _round_to_contiguous_grid(*grid_arguments: torch.Tensor | int | torch.dtype | None) -> torch.Tensor:
     """_round_to_grid(*grid_arguments), for compiling only: the clone fuses into the kernel, and pins the
     contiguous result that inductor would otherwise lay out like a transposed x."""
     return _round_to_grid(*grid_arguments).clone(memory_format=torch.contiguous_format)
@@ -122,6 +130,7 @@ def _fused_round_to_grid(
     zero_point: torch.Tensor | None,
     qmin: int,
     qmax: int,
+    out_dtype: torch.dtype,
 ) -> torch.Tensor:
     """_round_to_grid as one compiled kernel.
 
@@ -136,7 +145,7 @@ def _fused_round_to_grid(
     # shape (nothing is lost: only calls without autograd come here).
     if not as_matrix or (zero_point is not None and zero_point.numel() not in (1, groups)):
         return _compiled_version(_round_to_contiguous_grid)(
-            x.detach(), scale, inverse_scale, zero_point, qmin, qmax
+            x.detach(), scale, inverse_scale, zero_point, qmin, qmax, out_dtype
         )
     column = (groups, 1)
     quantized = _compiled_version(_round_to_grid)(
@@ -146,6 +155,7 @@ def _fused_round_to_grid(
         None if zero_point is None else zero_point.reshape(-1, 1),
         qmin,
         qmax,
+        out_dtype,
     )
     return quantized.view(x.shape)
 
@@ -175,6 +185,7 @@ def fake_quantize_population(
     qmin: int,
     qmax: int,
     inverse_scales: torch.Tensor | None = None,
+    out_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """Fake-quantize a candidate-major batch (P·B, ...) where rows [p·B, (p+1)·B) use `scales[p]`.
 
@@ -189,7 +200,9 @@ def fake_quantize_population(
     grouped = x.view(population, x.shape[0] // population, *x.shape[1:])
     candidate_shape = (population,) + (1,) * (grouped.dim() - 1)
     inverse = None if inverse_scales is None else inverse_scales.view(candidate_shape)
-    quantized = fake_quantize(grouped, scales.view(candidate_shape), zero_point, qmin, qmax, inverse)
+    quantized = fake_quantize(
+        grouped, scales.view(candidate_shape), zero_point, qmin, qmax, inverse, out_dtype
+    )
     return quantized.reshape(x.shape)
 
 

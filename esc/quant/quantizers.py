@@ -155,11 +155,24 @@ class ActivationQuantizer(Quantizer):
             )
         qmin, qmax = self.grid
         zero_point = self.zero_point if self.scheme == "asymmetric" else None
+        out_dtype = consumer_dtype(x)
         if self.population_scales is not None:
             return fake_quantize_population(
-                x, self.population_scales, zero_point, qmin, qmax, self.population_inverse_scales
+                x, self.population_scales, zero_point, qmin, qmax, self.population_inverse_scales, out_dtype
             )
-        return fake_quantize(x, self.scale, zero_point, qmin, qmax, self.inverse_scale)
+        return fake_quantize(x, self.scale, zero_point, qmin, qmax, self.inverse_scale, out_dtype)
+
+
+def consumer_dtype(x: torch.Tensor) -> torch.dtype:
+    """The dtype the op reading a quantized activation computes in.
+
+    Every activation quantizer feeds a Linear, a Conv or an attention matmul, which under autocast cast their
+    input to the autocast dtype: writing that dtype here spares them a pass over the tensor, and the values
+    they compute with are the same.
+    """
+    if torch.is_autocast_enabled(x.device.type):
+        return torch.get_autocast_dtype(x.device.type)
+    return x.dtype
 
 
 class WeightQuantizer(Quantizer):

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import wandb
 from omegaconf import DictConfig, OmegaConf
 
 from esc.results.store import HISTORY_FILE, METRICS_FILE, SCALES_FILE
@@ -20,6 +19,9 @@ def run_name(cfg: DictConfig) -> str:
 def log_run(cfg: DictConfig, run_dir: Path) -> None:
     """Log the resolved config, metrics.json as the summary, es_history.csv as curves over evaluations and
     the activation scales of scales.json as a table; offline unless `logger.mode` says online."""
+    # Imported here: a run with logger=none neither pays wandb's import nor needs it installed.
+    import wandb
+
     settings = cfg.logger
     run = wandb.init(
         project=settings.project,

@@ -117,3 +117,18 @@ def test_holdout_chooses_among_the_best_candidates(tiny_corpora, tiny_ast_dir, t
     run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "es.holdout=0.25"))
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["fitness_evals"] == 96 and metrics["fitness_best"] is not None
+
+
+def test_a_bf16_search_runs_on_cpu_and_tf32_is_refused_there(tiny_corpora, tiny_ast_dir, tmp_path):
+    run_to_end(
+        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "es.precision=bf16")
+    )
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["fitness_evals"] == 96 and metrics["fitness_best"] <= metrics["fitness_init"]
+    result = subprocess.run(
+        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "bad", tmp_path / "ck2", "es.precision=tf32"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode != 0 and "es.precision=tf32 needs a CUDA device" in result.stderr

@@ -147,14 +147,17 @@ def _layouts() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
 @pytest.mark.parametrize("layout", list(_layouts()))
 @pytest.mark.parametrize("zero_point", [None, 3.0])
-def test_fused_kernel_is_bit_identical_to_the_eager_ops(fused_on_cpu, layout: str, zero_point) -> None:
+@pytest.mark.parametrize("out_dtype", [None, torch.bfloat16])
+def test_fused_kernel_is_bit_identical_to_the_eager_ops(
+    fused_on_cpu, layout: str, zero_point, out_dtype
+) -> None:
     x, scale = _layouts()[layout]
     qmin, qmax = (-7, 7) if zero_point is None else (0, 15)
     zero = None if zero_point is None else torch.tensor(zero_point)
-    fused = fake_quantize(x, scale, zero, qmin, qmax)
+    fused = fake_quantize(x, scale, zero, qmin, qmax, out_dtype=out_dtype)
     use_fused_kernel([])
-    eager = fake_quantize(x, scale, zero, qmin, qmax)
-    assert fused.shape == eager.shape
+    eager = fake_quantize(x, scale, zero, qmin, qmax, out_dtype=out_dtype)
+    assert fused.shape == eager.shape and fused.dtype == eager.dtype == (out_dtype or x.dtype)
     assert torch.equal(fused.isnan(), eager.isnan())
     assert torch.equal(fused.nan_to_num(), eager.nan_to_num())
 
@@ -163,6 +166,14 @@ def test_a_transposed_input_gives_a_contiguous_result() -> None:
     # attention's q/k/v arrive transposed; a contiguous result spares the next matmul a copy.
     x = torch.randn(2, 5, 3, 4).transpose(1, 2)
     assert fake_quantize(x, torch.tensor(0.1), None, -7, 7).is_contiguous()
+
+
+def test_a_bfloat16_input_is_rounded_on_the_float32_grid() -> None:
+    x = torch.randn(64, 48, generator=torch.Generator().manual_seed(4)).bfloat16()
+    scale = torch.tensor(0.0123)  # not a bfloat16 number: rounding it would move every grid point
+    quantized = fake_quantize(x, scale, None, -7, 7)
+    assert quantized.dtype == torch.bfloat16
+    assert torch.equal(quantized, fake_quantize(x.float(), scale, None, -7, 7).bfloat16())
 
 
 def test_fused_kernel_names_an_unknown_device_type() -> None:

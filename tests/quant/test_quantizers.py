@@ -52,6 +52,15 @@ def test_statistics_mode_returns_the_input_unchanged_and_counts_the_batch() -> N
     assert quantizer.statistics.batches == 1
 
 
+def test_under_autocast_the_quantizer_writes_the_dtype_its_consumer_computes_in() -> None:
+    x = torch.randn(8, 16, generator=torch.Generator().manual_seed(2))
+    quantizer = _calibrated("symmetric", 4, [x])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        quantized = quantizer(x)
+    assert quantized.dtype == torch.bfloat16
+    assert torch.equal(quantized, quantizer(x).bfloat16())  # the very values the Linear would cast
+
+
 def test_using_an_uncalibrated_quantizer_raises_naming_it() -> None:
     with pytest.raises(RuntimeError, match="'encoder.fc1.input' has no scale"):
         ActivationQuantizer("encoder.fc1.input", 8, "symmetric")(torch.ones(2))

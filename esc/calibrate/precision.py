@@ -1,0 +1,46 @@
+"""The arithmetic of ESC's fitness forwards (`es.precision`): float32, or TF32 / bfloat16 for speed.
+
+Only the search's forwards change: the float reference outputs, the local step and every reported metric stay
+in float32, so a run's accuracy says how good the scales found at that precision are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
+
+import torch
+
+PRECISIONS = ("fp32", "tf32", "bf16")
+
+
+def fitness_precision(name: str, device: torch.device) -> Callable[[], AbstractContextManager]:
+    """A factory of the context a fitness forward on `device` runs in at precision `name`.
+
+    Checked here, before any search starts, so a precision the device cannot run fails at once.
+    """
+    if name not in PRECISIONS:
+        raise ValueError(f"es.precision={name!r} is unknown; choose one of {', '.join(PRECISIONS)}")
+    if name == "fp32":
+        return nullcontext
+    if name == "bf16":
+        return partial(torch.autocast, device.type, dtype=torch.bfloat16)
+    if device.type != "cuda":
+        raise ValueError(
+            f"es.precision=tf32 needs a CUDA device, but the model is on {device.type}; "
+            "use es.precision=fp32 or bf16 there"
+        )
+    return tf32_matmuls
+
+
+@contextmanager
+def tf32_matmuls() -> Iterator[None]:
+    """float32 matmuls and convolutions on TF32 tensor cores (10-bit mantissa inputs) inside the block."""
+    matmul, conv = torch.backends.cuda.matmul, torch.backends.cudnn.conv
+    saved = matmul.fp32_precision, conv.fp32_precision
+    matmul.fp32_precision = conv.fp32_precision = "tf32"
+    try:
+        yield
+    finally:
+        matmul.fp32_precision, conv.fp32_precision = saved
