@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from esc.calibrate.precision import fitness_precision, tf32_matmuls
+from esc.calibrate.precision import cuda_float32_matmuls, fitness_precision
 
 CPU = torch.device("cpu")
 
@@ -26,9 +26,15 @@ def test_an_unknown_precision_and_tf32_off_cuda_are_refused_with_the_choices() -
         fitness_precision("tf32", CPU)
 
 
-def test_tf32_matmuls_switch_matmuls_and_convolutions_and_restore_them() -> None:
+@pytest.mark.parametrize("precision", ["ieee", "tf32"])
+def test_cuda_float32_matmuls_switch_matmuls_and_convolutions_and_restore_them(precision: str) -> None:
     matmul, conv = torch.backends.cuda.matmul, torch.backends.cudnn.conv
     before = matmul.fp32_precision, conv.fp32_precision
-    with tf32_matmuls():
-        assert (matmul.fp32_precision, conv.fp32_precision) == ("tf32", "tf32")
+    with cuda_float32_matmuls(precision):
+        assert (matmul.fp32_precision, conv.fp32_precision) == (precision, precision)
     assert (matmul.fp32_precision, conv.fp32_precision) == before
+
+
+def test_fp32_holds_cuda_matmuls_to_ieee_float32() -> None:
+    with fitness_precision("fp32", CPU)():
+        assert torch.backends.cuda.matmul.fp32_precision == "ieee"
