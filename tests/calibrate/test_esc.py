@@ -46,6 +46,13 @@ def run_to_end(command: list[str]) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+def refused(command: list[str]) -> str:
+    """The stderr of a run that must fail."""
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0, "the run should have been refused"
+    return result.stderr
+
+
 def test_esc_run_records_fitness_history_and_is_never_worse_than_its_start(
     tiny_corpora, tiny_ast_dir, tmp_path
 ):
@@ -104,13 +111,10 @@ def test_local_step_from_minmax_runs_and_an_unknown_local_step_is_named(tiny_cor
         esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "calibrator.local=minmax")
     )
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["fitness_evals"] == 96
-    result = subprocess.run(
-        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "bad", tmp_path / "ck2", "calibrator.local=esc"),
-        capture_output=True,
-        text=True,
-        timeout=600,
+    refusal = refused(
+        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "bad", tmp_path / "ck2", "calibrator.local=esc")
     )
-    assert result.returncode != 0 and "calibrator.local='esc' is not a local step" in result.stderr
+    assert "calibrator.local='esc' is not a local step" in refusal
 
 
 def test_holdout_chooses_among_the_best_candidates(tiny_corpora, tiny_ast_dir, tmp_path):
@@ -125,10 +129,7 @@ def test_a_bf16_search_runs_on_cpu_and_tf32_is_refused_there(tiny_corpora, tiny_
     )
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["fitness_evals"] == 96 and metrics["fitness_best"] <= metrics["fitness_init"]
-    result = subprocess.run(
-        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "bad", tmp_path / "ck2", "es.precision=tf32"),
-        capture_output=True,
-        text=True,
-        timeout=600,
+    refusal = refused(
+        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "bad", tmp_path / "ck2", "es.precision=tf32")
     )
-    assert result.returncode != 0 and "es.precision=tf32 needs a CUDA device" in result.stderr
+    assert "es.precision=tf32 needs a CUDA device" in refusal
