@@ -1,4 +1,5 @@
-"""Evaluation of the evaluated split (test by default) through Lightning's Trainer.test."""
+"""Evaluation of the evaluated split (test by default) through Lightning's Trainer.test, and the device that a
+run's `accelerator` puts calibration on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from torchmetrics import Metric
 from esc.data.datamodule import SpeechDataModule
 from esc.metrics import build_metric
 from esc.models.adapter import SpeechAdapter
+
+ACCELERATORS = ("auto", "cpu", "gpu")
 
 
 def update_metric(metric: Metric, adapter: SpeechAdapter, batch: dict) -> None:
@@ -51,9 +54,6 @@ def evaluate(
         EvaluationModule(adapter, metric_name), dataloaders=datamodule.test_dataloader(), verbose=False
     )
     return 100.0 * float(results[0][metric_name])
-
-
-ACCELERATORS = ("auto", "cpu", "gpu")
 
 
 def accelerator_device(accelerator: str) -> torch.device:
