@@ -31,11 +31,7 @@ def gptq_round(
     dead = torch.diag(hessian) == 0
     hessian[dead, dead] = 1.0
     weight[:, dead] = 0.0
-    hessian += (
-        damp
-        * torch.diag(hessian).mean()
-        * torch.eye(len(hessian), dtype=hessian.dtype, device=hessian.device)
-    )
+    hessian.diagonal().add_(damp * hessian.diagonal().mean())  # in place: no n×n identity, on any device
     inverse = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(hessian)), upper=True)
     scale = scale.double().reshape(-1, 1)
     quantized = torch.zeros_like(weight)
