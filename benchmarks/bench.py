@@ -235,12 +235,19 @@ def main() -> None:
         default=["cpu", "cuda"],
         help="as esc-run's fused_fake_quant (default: cpu cuda; none named: eager everywhere)",
     )
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=PRECISIONS,
+        default=None,
+        help="es.precision values to measure, in this order (default: all of them on a GPU, fp32 on a CPU)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="default: results/bench/<cpu|gpu>.json")
     args = parser.parse_args()
     use_fused_kernel(args.fused_fake_quant)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     clips = args.clips or (256 if device == "cuda" else 8)
-    precisions = PRECISIONS if device == "cuda" else ["fp32"]
+    precisions = args.precisions or (PRECISIONS if device == "cuda" else ["fp32"])
     out = args.out or Path("results/bench") / f"{'gpu' if device == 'cuda' else 'cpu'}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     label = torch.cuda.get_device_name() if device == "cuda" else f"cpu ({torch.get_num_threads()} threads)"

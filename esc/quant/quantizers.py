@@ -76,8 +76,9 @@ class ActivationQuantizer(Quantizer):
         self.register_buffer("scale", torch.tensor(float("nan")), persistent=False)
         self.register_buffer("inverse_scale", torch.tensor(float("nan")), persistent=False)
         self.register_buffer("zero_point", torch.tensor(0.0), persistent=False)
-        self.register_buffer("population_scales", None, persistent=False)
-        self.register_buffer("population_inverse_scales", None, persistent=False)
+        # (scales, inverse scales) of P candidates, only inside population_scales: a plain attribute, because
+        # a buffer assignment costs microseconds that add up over every quantizer and chunk.
+        self.population: tuple[torch.Tensor, torch.Tensor] | None = None
         # A plain flag, not isfinite(scale): checking a tensor at every forward costs a device sync.
         self.calibrated = False
         self.statistics: ActivationStatistics | None = None
@@ -130,17 +131,18 @@ class ActivationQuantizer(Quantizer):
             raise ValueError(f"scale for {self.name!r} must be finite and > 0, got {float(scale)}")
         self._store_scale(scale)
 
-    def set_population_scales(self, scales: torch.Tensor | None) -> None:
-        """Use P candidate scales on a candidate-major batch of P·B rows; None returns to the single scale."""
-        if scales is not None:
-            scales = scales.detach().to(device=self.scale.device, dtype=self.scale.dtype).reshape(-1)
-            # Default strides: a column of the (P, N) candidate matrix keeps stride N even at P = 1, and a
-            # compiled fake-quant kernel would be compiled again for every such stride.
-            scales = scales.clone(memory_format=torch.contiguous_format)
-            if not (torch.isfinite(scales).all() and (scales > 0).all()):
-                raise ValueError(f"population scales for {self.name!r} must be finite and > 0")
-        self.population_scales = scales
-        self.population_inverse_scales = None if scales is None else 1.0 / scales
+    def set_population_scales(
+        self, scales: torch.Tensor | None, inverse_scales: torch.Tensor | None = None
+    ) -> None:
+        """Use P candidate scales on a candidate-major batch of P·B rows; None returns to the single scale.
+
+        The scales are used as given, on this quantizer's device and unchecked: population_scales checks and
+        places them for all quantizers at once, so that no quantizer waits on the device.
+        """
+        if scales is None:
+            self.population = None
+            return
+        self.population = (scales, 1.0 / scales if inverse_scales is None else inverse_scales)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.collecting:
@@ -156,10 +158,9 @@ class ActivationQuantizer(Quantizer):
         qmin, qmax = self.grid
         zero_point = self.zero_point if self.scheme == "asymmetric" else None
         out_dtype = consumer_dtype(x)
-        if self.population_scales is not None:
-            return fake_quantize_population(
-                x, self.population_scales, zero_point, qmin, qmax, self.population_inverse_scales, out_dtype
-            )
+        if self.population is not None:
+            scales, inverse_scales = self.population
+            return fake_quantize_population(x, scales, zero_point, qmin, qmax, inverse_scales, out_dtype)
         return fake_quantize(x, self.scale, zero_point, qmin, qmax, self.inverse_scale, out_dtype)
 
 

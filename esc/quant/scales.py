@@ -11,6 +11,7 @@ from torch import nn
 
 from esc.quant.bits import OFF_BITS
 from esc.quant.inventory import activation_quantizers, scaled_activation_quantizers, weight_quantizers
+from esc.quant.quantizers import ActivationQuantizer
 
 
 def activation_scale_names(model: nn.Module) -> list[str]:
@@ -48,13 +49,50 @@ def population_scales(model: nn.Module, candidates: torch.Tensor) -> Iterator[No
     quantizers = scaled_activation_quantizers(model)
     if candidates.dim() != 2 or candidates.shape[1] != len(quantizers):
         raise ValueError(f"candidates must have shape (P, {len(quantizers)}), got {tuple(candidates.shape)}")
-    for index, quantizer in enumerate(quantizers):
-        quantizer.set_population_scales(candidates[:, index])
+    columns = _validated_columns(candidates.detach(), quantizers)
+    for quantizer, (scales, inverse_scales) in zip(quantizers, columns, strict=True):
+        quantizer.set_population_scales(scales, inverse_scales)
     try:
         yield
     finally:
         for quantizer in quantizers:
             quantizer.set_population_scales(None)
+
+
+def _validated_columns(
+    candidates: torch.Tensor, quantizers: list[ActivationQuantizer]
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Each quantizer's candidate scales and their inverses, checked and moved to its device all at once.
+
+    Checking or copying per quantizer would wait on the device (a sync) once per quantizer and chunk; here
+    the check runs where the candidates are (ESC's are on the CPU) and there is one copy per device.
+    """
+    # (N, P): row j holds quantizer j's P candidates.
+    by_quantizer = candidates.t().contiguous()
+    placed: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
+    columns = []
+    for index, quantizer in enumerate(quantizers):
+        device, dtype = quantizer.scale.device, quantizer.scale.dtype
+        if (device, dtype) not in placed:
+            scales = by_quantizer.to(dtype=dtype)
+            _check_candidates(scales, quantizers)
+            scales = scales.to(device=device)
+            placed[device, dtype] = (scales, 1.0 / scales)
+        scales, inverse_scales = placed[device, dtype]
+        # Copies, not views: a compiled fake-quant kernel would be compiled again for the first row's
+        # storage offset of 0.
+        columns.append((scales[index].clone(), inverse_scales[index].clone()))
+    return columns
+
+
+def _check_candidates(by_quantizer: torch.Tensor, quantizers: list[ActivationQuantizer]) -> None:
+    usable = (torch.isfinite(by_quantizer) & (by_quantizer > 0)).all(dim=1)
+    if not bool(usable.all()):
+        bad = [quantizer.name for quantizer, ok in zip(quantizers, usable.tolist(), strict=True) if not ok]
+        raise ValueError(
+            f"candidate scales must be finite and > 0, and are not for {bad}: check the search's θ "
+            "(scale = local · 2^θ) and the local step's scales"
+        )
 
 
 def scales_record(model: nn.Module) -> list[dict[str, Any]]:

@@ -162,6 +162,16 @@ def test_fused_kernel_is_bit_identical_to_the_eager_ops(
     assert torch.equal(fused.nan_to_num(), eager.nan_to_num())
 
 
+def test_a_widening_scale_gives_one_quantized_copy_per_scale() -> None:
+    # A calibrator's candidate grid: each of the 3 scales quantizes all of x.
+    x = torch.randn(40, generator=torch.Generator().manual_seed(5))
+    scales = torch.tensor([[0.05], [0.1], [0.2]])
+    quantized = fake_quantize(x, scales, None, -7, 7)
+    assert quantized.shape == (3, 40)
+    for row, scale in zip(quantized, scales, strict=True):
+        assert torch.equal(row, fake_quantize(x, scale, None, -7, 7))
+
+
 def test_a_transposed_input_gives_a_contiguous_result() -> None:
     # attention's q/k/v arrive transposed; a contiguous result spares the next matmul a copy.
     x = torch.randn(2, 5, 3, 4).transpose(1, 2)

@@ -1,6 +1,7 @@
 """The activation-scale vector, population evaluation and the scales record."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -44,7 +45,7 @@ def test_one_population_forward_equals_separate_forwards_bit_exactly(key: str) -
             population = case.output(case.model, repeated)
     assert not torch.equal(separate[0], separate[1])
     assert torch.equal(population, torch.cat(separate))
-    assert all(q.population_scales is None for q in activation_quantizers(case.model).values())
+    assert all(q.population is None for q in activation_quantizers(case.model).values())
 
 
 def test_scale_vector_round_trips_in_name_order_and_changes_outputs() -> None:
@@ -78,6 +79,18 @@ def test_wrong_sizes_and_missing_scales_raise() -> None:
         population_scales(case.model, torch.ones(2, 3)),
     ):
         pass
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_population_scales_name_the_quantizers_given_unusable_candidates(bad: float) -> None:
+    case = _calibrated(tiny_ast(), QuantConfig(hist_bins=256))
+    names = activation_scale_names(case.model)
+    candidates = get_activation_scales(case.model).repeat(2, 1)
+    candidates[1, 3] = bad
+    refused = pytest.raises(ValueError, match=re.escape(f"not for ['{names[3]}']"))
+    with refused, population_scales(case.model, candidates):
+        pass
+    assert all(q.population is None for q in activation_quantizers(case.model).values())
 
 
 def test_scales_record_lists_every_quantizer_and_is_json_serialisable() -> None:
