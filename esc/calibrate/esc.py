@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from esc.calibrate.fitness import PopulationFitness
+from esc.calibrate.fitness import PopulationFitness, check_fitness_settings
 from esc.calibrate.global_search import SearchSettings, search, thetas_to_scales
 from esc.calibrate.precision import fitness_precision
 from esc.calibrate.standard import CalibrationResult, calibrate_standard
@@ -36,6 +36,18 @@ def search_settings(es_cfg: DictConfig) -> SearchSettings:
     return SearchSettings(
         **{k: v for k, v in OmegaConf.to_container(es_cfg, resolve=True).items() if k in fields}
     )
+
+
+def held_out_clips(holdout: float, clips: int) -> int:
+    """How many of the calibration clips `es.holdout` keeps out of the search."""
+    if not 0 <= holdout < 1:
+        raise ValueError(f"es.holdout={holdout} must be in [0, 1): it is the fraction of clips held out")
+    held = int(round(holdout * clips))
+    if held >= clips:
+        raise ValueError(
+            f"es.holdout={holdout} leaves none of the {clips} calibration clips for the search; lower it"
+        )
+    return held
 
 
 def checkpoint_path(es_cfg: DictConfig, run_hash: str, base: torch.Tensor) -> Path:
@@ -62,13 +74,14 @@ def calibrate_esc(
     local_cfg = OmegaConf.create(
         {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
     )
+    # Every es setting is checked before the local step, which can take minutes.
     precision = fitness_precision(es_cfg.precision, adapter.device)
+    settings = search_settings(es_cfg)
+    check_fitness_settings(es_cfg.fitness, es_cfg.chunk_rows)
+    clips = datamodule.calibration_examples()
+    held = held_out_clips(es_cfg.holdout, len(clips))
     local = calibrate_standard(adapter, datamodule.calibration_dataloader(), local_cfg)
     base = get_activation_scales(adapter.model)
-    clips = datamodule.calibration_examples()
-    held = int(round(es_cfg.holdout * len(clips)))
-    if held >= len(clips):
-        raise ValueError(f"es.holdout={es_cfg.holdout} leaves no calibration clip for the search")
     fitness = PopulationFitness(
         adapter, datamodule.loader(clips[held:]), es_cfg.fitness, es_cfg.chunk_rows, precision
     )
@@ -76,9 +89,7 @@ def calibrate_esc(
     def evaluate(thetas: np.ndarray) -> np.ndarray:
         return fitness(thetas_to_scales(base, thetas)).numpy()
 
-    state = search(
-        evaluate, len(base), search_settings(es_cfg), checkpoint_path(es_cfg, run_hash, base), git_revision()
-    )
+    state = search(evaluate, len(base), settings, checkpoint_path(es_cfg, run_hash, base), git_revision())
     chosen, chosen_fitness = state.best_theta, state.best_fitness
     if held:
         holdout = PopulationFitness(

@@ -65,6 +65,16 @@ def repeat_rows(value: torch.Tensor, times: int) -> torch.Tensor:
     return value.repeat(times, *([1] * (value.dim() - 1)))
 
 
+def check_fitness_settings(kind: str, chunk_rows: int) -> None:
+    """Refuse an unknown `es.fitness` or an `es.chunk_rows` that holds no row, naming the value."""
+    if kind not in FITNESS:
+        raise ValueError(f"es.fitness={kind!r} is unknown; choose one of {sorted(FITNESS)}")
+    if chunk_rows < 1:
+        raise ValueError(
+            f"es.chunk_rows={chunk_rows} must be ≥ 1: it is the rows (clips × candidates) of one forward"
+        )
+
+
 class PopulationFitness:
     """Scores candidate scale vectors on a fixed set of clips against cached float outputs.
 
@@ -79,8 +89,7 @@ class PopulationFitness:
         chunk_rows: int,
         precision: Callable[[], AbstractContextManager] = nullcontext,
     ) -> None:
-        if kind not in FITNESS:
-            raise ValueError(f"es.fitness={kind!r} is unknown; choose one of {sorted(FITNESS)}")
+        check_fitness_settings(kind, chunk_rows)
         self.adapter = adapter
         self.kind = FITNESS[kind]
         self.chunk_rows = chunk_rows

@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from esc.atomic_files import write_bytes_atomically
-from esc.calibrate.optimizers import make_optimizer, optimizer_sigma
+from esc.calibrate.optimizers import check_optimizer, make_optimizer, optimizer_sigma
 
 log = logging.getLogger(__name__)
 DEFAULT_SHIFT_REACH = 2.0  # log2 units the shared shifts span when θ is unbounded
@@ -38,6 +38,25 @@ class SearchSettings:
     checkpoint_every: int = 5
     keep_top: int = 8
     shift_points: int = 16
+
+    def __post_init__(self) -> None:
+        """Refuse settings that cannot run, or would run without searching, naming the value and the fix."""
+        check_optimizer(self.optimizer, self.popsize)
+        rules = {
+            "sigma": (self.sigma > 0, "must be > 0: it is the first step in log2 units (0.1 by default)"),
+            "bounds": (self.bounds is None or self.bounds > 0, "must be > 0 (log2 units), or null for none"),
+            "shift_points": (self.shift_points >= 0, "must be ≥ 0 (0 skips the shared shifts)"),
+            "budget": (
+                self.budget >= self.shift_points,
+                f"is below es.shift_points={self.shift_points}, which the budget includes; raise es.budget "
+                "or lower es.shift_points",
+            ),
+            "checkpoint_every": (self.checkpoint_every >= 1, "must be ≥ 1 (generations between checkpoints)"),
+            "keep_top": (self.keep_top >= 1, "must be ≥ 1 (the best candidates kept for the holdout)"),
+        }
+        for name, (holds, rule) in rules.items():
+            if not holds:
+                raise ValueError(f"es.{name}={getattr(self, name)} {rule}")
 
 
 @dataclass

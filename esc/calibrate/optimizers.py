@@ -30,12 +30,28 @@ OPTIMIZERS: dict[str, Callable[[int], ng.optimizers.base.ConfiguredOptimizer]] =
 }
 
 
+# CMA-ES recombines the better part of each generation (pycma refuses fewer than 2 candidates), and DE
+# builds each trial point from three other members (with fewer than 4 it stops improving on a sphere).
+_SMALLEST_POPSIZE = {"ParametrizedCMA": 2, "DiagonalCMA": 2, "DE": 4}
+
+
+def check_optimizer(name: str, popsize: int) -> None:
+    """Refuse an unknown optimizer, or a population it cannot run, before any evaluation is spent."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"es.optimizer={name!r} is unknown; choose one of {sorted(OPTIMIZERS)}")
+    smallest = _SMALLEST_POPSIZE.get(name, 1)
+    if popsize < smallest:
+        raise ValueError(
+            f"es.popsize={popsize} is too small for es.optimizer={name}: it needs at least {smallest} "
+            "candidates per generation"
+        )
+
+
 def make_optimizer(
     name: str, start: np.ndarray, sigma: float, popsize: int, budget: int, seed: int
 ) -> ng.optimizers.base.Optimizer:
     """A seeded optimizer over θ starting at `start` with step σ (log2 units)."""
-    if name not in OPTIMIZERS:
-        raise ValueError(f"es.optimizer={name!r} is unknown; choose one of {sorted(OPTIMIZERS)}")
+    check_optimizer(name, popsize)
     parametrization = ng.p.Array(init=np.asarray(start, dtype=np.float64)).set_mutation(sigma=sigma)
     parametrization.random_state = np.random.RandomState(seed)
     return OPTIMIZERS[name](popsize)(parametrization=parametrization, budget=budget, num_workers=popsize)

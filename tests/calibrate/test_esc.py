@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+
+from esc.calibrate.esc import calibrate_esc
+from tests.test_configs import compose_config
 
 
 def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *extra: str) -> list[str]:
@@ -121,6 +127,30 @@ def test_holdout_chooses_among_the_best_candidates(tiny_corpora, tiny_ast_dir, t
     run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "es.holdout=0.25"))
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["fitness_evals"] == 96 and metrics["fitness_best"] is not None
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("es.holdout=-0.5", "es.holdout=-0.5 must be in [0, 1)"),
+        ("es.holdout=0.99", "es.holdout=0.99 leaves none of the 24 calibration clips"),
+        ("es.sigma=0", "es.sigma=0 must be > 0"),
+        ("es.popsize=1", "es.popsize=1 is too small for es.optimizer=ParametrizedCMA"),
+        ("es.fitness=ce", "es.fitness='ce' is unknown"),
+        ("es.chunk_rows=0", "es.chunk_rows=0 must be ≥ 1"),
+        ("es.precision=fp16", "es.precision='fp16' is unknown"),
+    ],
+)
+def test_a_bad_es_setting_is_refused_before_the_local_step(monkeypatch, tmp_path, override, message):
+    def local_step(*args, **kwargs):
+        raise AssertionError("the local step ran before the es settings were checked")
+
+    monkeypatch.setattr("esc.calibrate.esc.calibrate_standard", local_step)
+    cfg = compose_config("run", ["calibrator=esc", override])
+    adapter = SimpleNamespace(device=torch.device("cpu"))
+    datamodule = SimpleNamespace(calibration_examples=lambda: list(range(24)))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        calibrate_esc(adapter, datamodule, cfg.calibrator, cfg.es, "hash", tmp_path)
 
 
 def test_a_bf16_search_runs_on_cpu_and_tf32_is_refused_there(tiny_corpora, tiny_ast_dir, tmp_path):

@@ -70,10 +70,12 @@ def test_fitness_of_the_local_scales_is_positive_and_float_cache_is_not_quantize
     assert fitness.clips == 12
 
 
-def test_unknown_fitness_lists_the_choices(quantized_ast):
+def test_unknown_fitness_and_an_empty_chunk_are_refused(quantized_ast):
     adapter, datamodule = quantized_ast
     with pytest.raises(ValueError, match="es.fitness='ce' is unknown; choose one of"):
         PopulationFitness(adapter, datamodule.calibration_dataloader(), "ce", chunk_rows=64)
+    with pytest.raises(ValueError, match="es.chunk_rows=0 must be ≥ 1"):
+        PopulationFitness(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=0)
 
 
 def test_task_fitness_on_transcripts_asks_for_kl_or_mse(tiny_corpora, tmp_path):

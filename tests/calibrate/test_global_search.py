@@ -1,5 +1,6 @@
 """The ask → evaluate → tell loop: never worse than its start, seeded, and resumable."""
 
+import re
 from dataclasses import replace
 from itertools import pairwise
 
@@ -16,6 +17,23 @@ SETTINGS = SearchSettings(
 
 def quadratic(thetas: np.ndarray) -> np.ndarray:
     return ((thetas - TARGET) ** 2).sum(axis=1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"sigma": 0.0}, "es.sigma=0.0 must be > 0"),
+        ({"bounds": -1.0}, "es.bounds=-1.0 must be > 0"),
+        ({"shift_points": -1}, "es.shift_points=-1 must be ≥ 0"),
+        ({"shift_points": 16, "budget": 10}, "es.budget=10 is below es.shift_points=16"),
+        ({"checkpoint_every": 0}, "es.checkpoint_every=0 must be ≥ 1"),
+        ({"keep_top": 0}, "es.keep_top=0 must be ≥ 1"),
+        ({"popsize": 0, "optimizer": "OnePlusOne"}, "es.popsize=0 is too small for es.optimizer=OnePlusOne"),
+    ],
+)
+def test_settings_that_cannot_search_are_refused_by_name(changes, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        replace(SETTINGS, **changes)
 
 
 def test_search_improves_on_theta_zero_and_records_history(tmp_path):

@@ -29,6 +29,20 @@ def test_unknown_optimizer_lists_the_choices():
         make_optimizer("CMA", np.zeros(4), 0.1, 8, 10, seed=0)
 
 
+@pytest.mark.parametrize(("name", "smallest"), [("ParametrizedCMA", 2), ("DiagonalCMA", 2), ("DE", 4)])
+def test_population_based_optimizers_refuse_a_population_too_small_to_recombine(name, smallest):
+    refusal = f"es.popsize={smallest - 1} is too small for es.optimizer={name}: it needs at least {smallest}"
+    with pytest.raises(ValueError, match=refusal):
+        make_optimizer(name, np.zeros(4), 0.1, smallest - 1, 10, seed=0)
+    make_optimizer(name, np.zeros(4), 0.1, smallest, 10, seed=0)
+
+
+@pytest.mark.parametrize("name", ["OnePlusOne", "RandomSearch"])
+def test_the_other_optimizers_search_with_a_population_of_one(name):
+    start = float((np.linspace(-0.5, 0.5, 4) ** 2).sum())
+    assert sphere_run(make_optimizer(name, np.zeros(4), 0.1, 1, 40, seed=0), 4, 40, popsize=1) < start
+
+
 @pytest.mark.parametrize("name", ["ParametrizedCMA", "DiagonalCMA"])
 def test_cma_above_299_dimensions_keeps_csa_and_updates_every_generation(name):
     optimizer = make_optimizer(name, np.zeros(400), 0.1, 16, 16 * 6, seed=0)
