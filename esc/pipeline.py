@@ -19,7 +19,7 @@ from esc.evaluation import accelerator_device, evaluate
 from esc.float_cache import cached_float_metric
 from esc.models.adapter import SpeechAdapter
 from esc.models.registry import build_adapter
-from esc.ptq.apply import apply_ptq
+from esc.ptq.apply import apply_ptq, check_ptq
 from esc.ptq.cache import cached_rounding
 from esc.quant import quantize, scales_record, use_fused_kernel
 from esc.quant.bits import OFF_BITS
@@ -85,6 +85,7 @@ def quantize_model(
 def run(cfg: DictConfig, output_dir: Path) -> dict:
     """Evaluate float, quantize and calibrate as configured, evaluate again, and write the records."""
     check_task(cfg)
+    check_ptq(cfg.ptq)
     device = accelerator_device(cfg.accelerator)
     use_fused_kernel(cfg.fused_fake_quant)
     L.seed_everything(cfg.seed, workers=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from omegaconf import DictConfig
@@ -77,12 +78,61 @@ class SampledRows:
         )[0]
 
 
-METHODS: dict[str, Callable[[dict], HessianStatistics | SampledRows]] = {
-    "gptq": lambda options: HessianStatistics(),
-    "adaround": lambda options: SampledRows(
-        options.pop("max_rows", DEFAULT_MAX_ROWS), options.get("seed", 0)
+# An option's rule: a test of its value, and what the value must be, for the refusal.
+Rule = tuple[Callable[[float], bool], str]
+AT_LEAST_ONE: Rule = (lambda value: value >= 1, "≥ 1")
+POSITIVE: Rule = (lambda value: value > 0, "> 0")
+NOT_NEGATIVE: Rule = (lambda value: value >= 0, "≥ 0")
+
+
+@dataclass(frozen=True)
+class PtqMethod:
+    """What a method gathers per layer, and the rules of the options its rounding takes."""
+
+    statistics: Callable[[dict], HessianStatistics | SampledRows]
+    options: dict[str, Rule]
+
+
+METHODS: dict[str, PtqMethod] = {
+    "gptq": PtqMethod(lambda options: HessianStatistics(), {"damp": NOT_NEGATIVE, "block": AT_LEAST_ONE}),
+    "adaround": PtqMethod(
+        lambda options: SampledRows(options.pop("max_rows", DEFAULT_MAX_ROWS), options.get("seed", 0)),
+        {
+            "iters": AT_LEAST_ONE,
+            "lr": POSITIVE,
+            "reg": NOT_NEGATIVE,
+            "beta_start": POSITIVE,
+            "beta_end": POSITIVE,
+            "warmup": (lambda value: 0 <= value < 1, "in [0, 1): a fraction of the iterations"),
+            "batch_rows": AT_LEAST_ONE,
+            "max_rows": AT_LEAST_ONE,
+            "seed": (lambda value: True, "an integer"),
+        },
     ),
 }
+PTQ_ORDERS = ("weights_first", "activations_first")
+
+
+def check_ptq(ptq_cfg: DictConfig) -> None:
+    """Refuse an unknown method, order or option, or an option value that cannot round, before any work.
+
+    An order other than weights_first used to mean activations-first silently: a typo changed the method.
+    """
+    if ptq_cfg.name == "none":
+        return
+    if ptq_cfg.name not in METHODS:
+        raise ValueError(f"ptq={ptq_cfg.name!r} is unknown; choose one of {sorted(METHODS)} or none")
+    if ptq_cfg.order not in PTQ_ORDERS:
+        raise ValueError(f"ptq.order={ptq_cfg.order!r} is unknown; choose one of {', '.join(PTQ_ORDERS)}")
+    rules = METHODS[ptq_cfg.name].options
+    for name, value in plain_options(ptq_cfg.get("options")).items():
+        if name not in rules:
+            raise ValueError(
+                f"ptq.options.{name} is not an option of ptq={ptq_cfg.name}; it takes {', '.join(rules)}"
+            )
+        holds, must = rules[name]
+        if not holds(value):
+            raise ValueError(f"ptq.options.{name}={value} must be {must}")
 
 
 @torch.no_grad()
@@ -133,11 +183,10 @@ def apply_ptq(
     with the float model's output as AdaRound's target: the rounding then also absorbs the activation error
     that reaches the layer. That costs two calibration passes per layer.
     """
-    if ptq_cfg.name not in METHODS:
-        raise ValueError(f"ptq={ptq_cfg.name!r} is unknown; choose one of {sorted(METHODS)} or none")
+    check_ptq(ptq_cfg)
     started = time.perf_counter()
     options = plain_options(ptq_cfg.get("options"))
-    statistics = METHODS[ptq_cfg.name](options)
+    statistics = METHODS[ptq_cfg.name].statistics(options)
     layers = rounding_layers(adapter.model)
     if not activations_quantized:
         _observe(adapter, loader, layers, statistics)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from torch import nn
@@ -45,6 +46,7 @@ def calibrate_activations(model: nn.Module, method: str = "minmax", **options: f
     they are ever run; a calibration set that reached no quantizer at all is an error.
     """
     calibrator = ACTIVATION_CALIBRATORS.get(method)
+    _check_options(method, calibrator, options)
     quantizers = scaled_activation_quantizers(model)
     observed = [q for q in quantizers if q.statistics is not None and q.statistics.batches > 0]
     if quantizers and not observed:
@@ -57,6 +59,17 @@ def calibrate_activations(model: nn.Module, method: str = "minmax", **options: f
     unobserved = [q.name for q in quantizers if q not in observed]
     if unobserved:
         warnings.warn(f"no calibration data reached {len(unobserved)} quantizers: {unobserved}", stacklevel=2)
+
+
+def _check_options(method: str, calibrator: Callable, options: dict) -> None:
+    # A calibrator's options are its parameters after (statistics, steps); a misspelt one would otherwise
+    # surface as a TypeError from deep inside the first quantizer's calibration.
+    accepted = list(inspect.signature(calibrator).parameters)[2:]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"calibrator {method!r} has no option {unknown}; it takes {accepted or 'no options'}"
+        )
 
 
 def calibrate_weights(model: nn.Module, method: str | None = None) -> None:

@@ -22,6 +22,8 @@ ACTIVATION_CALIBRATORS: NameRegistry[ActivationCalibrator] = NameRegistry("activ
 
 def candidate_ranges(stats: ActivationStatistics, num_candidates: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Clip ranges k/num_candidates · observed range, k = 1..num_candidates: the grid mse and kl search."""
+    if num_candidates < 1:
+        raise ValueError(f"num_candidates={num_candidates} must be ≥ 1: it counts the clip ranges tried")
     low, high = stats.value_range()
     fractions = torch.arange(1, num_candidates + 1, dtype=torch.float64) / num_candidates
     return fractions * low, fractions * high

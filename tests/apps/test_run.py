@@ -99,6 +99,14 @@ def test_unknown_calibrator_lists_the_choices(tmp_path):
     assert all(name in result.stderr for name in ("minmax", "percentile", "mse", "kl"))
 
 
+def test_a_misspelt_ptq_order_is_refused_before_any_data_is_read(tmp_path):
+    # No data root is given: were the order checked after loading, the missing corpus would be reported.
+    result = esc_run(tmp_path / "run", "quant=w4a4", "ptq=gptq", "ptq.order=weights-first")
+    assert result.returncode != 0
+    refusal = "ptq.order='weights-first' is unknown; choose one of weights_first, activations_first"
+    assert refusal in result.stderr
+
+
 def test_bits_outside_two_to_sixteen_are_refused_by_name(tiny_corpora, tiny_ast_dir, tmp_path):
     result = esc_run(
         tmp_path / "run", "quant=w8a8", "quant.a_bits=1", *tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path)

@@ -1,5 +1,7 @@
 """PTQ applied to a whole model: every quantized layer rounded, the float model untouched."""
 
+import re
+
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -7,9 +9,10 @@ from omegaconf import OmegaConf
 from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
-from esc.ptq.apply import SampledRows, apply_ptq
+from esc.ptq.apply import SampledRows, apply_ptq, check_ptq
 from esc.ptq.layer_inputs import rounding_layers
 from esc.quant import quant_enabled, quantize
+from tests.test_configs import compose_config
 from tests.tiny_data import data_config
 
 QUANT = {
@@ -96,3 +99,26 @@ def test_unknown_ptq_method_lists_the_choices(setup):
     quantize(adapter.model, quant_config(OmegaConf.create(QUANT)))
     with pytest.raises(ValueError, match="ptq='obq' is unknown; choose one of"):
         apply_ptq(adapter, datamodule.calibration_dataloader(), OmegaConf.create({"name": "obq"}), False)
+
+
+@pytest.mark.parametrize(
+    ("ptq", "message"),
+    [
+        ({"name": "gptq", "order": "weights-first"}, "ptq.order='weights-first' is unknown"),
+        ({"name": "gptq", "options": {"block": 0}}, "ptq.options.block=0 must be ≥ 1"),
+        ({"name": "gptq", "options": {"damp": -0.1}}, "ptq.options.damp=-0.1 must be ≥ 0"),
+        ({"name": "gptq", "options": {"iters": 10}}, "ptq.options.iters is not an option of ptq=gptq"),
+        ({"name": "adaround", "options": {"warmup": 1.0}}, "ptq.options.warmup=1.0 must be in [0, 1)"),
+        ({"name": "adaround", "options": {"lr": 0}}, "ptq.options.lr=0 must be > 0"),
+        ({"name": "adaround", "options": {"max_rows": 0}}, "ptq.options.max_rows=0 must be ≥ 1"),
+    ],
+)
+def test_ptq_settings_that_cannot_round_are_refused_by_name(ptq, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_ptq(OmegaConf.create({"order": "weights_first"} | ptq))
+
+
+@pytest.mark.parametrize("method", ["none", "gptq", "adaround"])
+@pytest.mark.parametrize("order", ["weights_first", "activations_first"])
+def test_every_shipped_ptq_config_passes_the_checks(method, order):
+    check_ptq(compose_config("run", [f"ptq={method}", f"ptq.order={order}"]).ptq)

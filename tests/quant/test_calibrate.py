@@ -1,6 +1,7 @@
 """The calibration workflow: statistics pass, activation and weight calibration, and its failure modes."""
 
 import copy
+import re
 
 import pytest
 import torch
@@ -58,6 +59,22 @@ def test_options_reach_the_calibrator() -> None:
     calibrate_activations(case.model, "percentile", percentile=50.0)
     at_50 = [q.scale for q in activation_quantizers(case.model).values()]
     assert all(b < a for a, b in zip(at_100, at_50, strict=True))
+
+
+def test_a_misspelt_option_or_an_empty_candidate_grid_is_refused_by_name() -> None:
+    case = tiny_ast()
+    quantize(case.model, QuantConfig(hist_bins=256))
+    with torch.no_grad(), collecting_statistics(case.model):
+        case.output(case.model, case.inputs)
+    misspelt = "calibrator 'mse' has no option ['candidates']; it takes ['num_candidates']"
+    with pytest.raises(ValueError, match=re.escape(misspelt)):
+        calibrate_activations(case.model, "mse", candidates=64)
+    optionless = "calibrator 'minmax' has no option ['percentile']; it takes no options"
+    with pytest.raises(ValueError, match=re.escape(optionless)):
+        calibrate_activations(case.model, "minmax", percentile=99.0)
+    for method in ("mse", "kl"):
+        with pytest.raises(ValueError, match="num_candidates=0 must be ≥ 1"):
+            calibrate_activations(case.model, method, num_candidates=0)
 
 
 def test_an_empty_calibration_set_raises_saying_so() -> None:
