@@ -106,7 +106,7 @@ METHODS: dict[str, PtqMethod] = {
             "warmup": (lambda value: 0 <= value < 1, "in [0, 1): a fraction of the iterations"),
             "batch_rows": AT_LEAST_ONE,
             "max_rows": AT_LEAST_ONE,
-            "seed": (lambda value: True, "an integer"),
+            "seed": (lambda value: isinstance(value, int), "an integer"),
         },
     ),
 }

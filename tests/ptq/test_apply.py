@@ -111,6 +111,7 @@ def test_unknown_ptq_method_lists_the_choices(setup):
         ({"name": "adaround", "options": {"warmup": 1.0}}, "ptq.options.warmup=1.0 must be in [0, 1)"),
         ({"name": "adaround", "options": {"lr": 0}}, "ptq.options.lr=0 must be > 0"),
         ({"name": "adaround", "options": {"max_rows": 0}}, "ptq.options.max_rows=0 must be ≥ 1"),
+        ({"name": "adaround", "options": {"seed": 0.5}}, "ptq.options.seed=0.5 must be an integer"),
     ],
 )
 def test_ptq_settings_that_cannot_round_are_refused_by_name(ptq, message):
