@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from fnmatch import fnmatchcase
 
 from torch import nn
@@ -21,7 +22,9 @@ def quantize(model: nn.Module, config: QuantConfig) -> nn.Module:
     """
     if any(isinstance(module, QuantLayerMixin) for module in model.modules()):
         raise ValueError("model is already quantized")
-    for path, module in list(model.named_modules()):
+    modules = list(model.named_modules())
+    warn_of_unmatched_patterns(config.keep_float, [path for path, _ in modules])
+    for path, module in modules:
         if any(fnmatchcase(path, pattern) for pattern in config.keep_float):
             continue
         if is_quantizable_layer(module):
@@ -32,6 +35,21 @@ def quantize(model: nn.Module, config: QuantConfig) -> nn.Module:
     colocate_quantizers(model)
     calibrate_weights(model)
     return model
+
+
+def warn_of_unmatched_patterns(patterns: list[str], paths: list[str]) -> None:
+    """A keep_float pattern that matches no module is most likely misspelt, and its modules get quantized.
+
+    A warning, not an error: one sweep may pass the same patterns to models that lack some of the modules.
+    """
+    unmatched = [pattern for pattern in patterns if not any(fnmatchcase(path, pattern) for path in paths)]
+    if unmatched:
+        examples = [path for path in paths if path][:3]
+        warnings.warn(
+            f"keep_float patterns {unmatched} match no module of this model, which is quantized in full; "
+            f"patterns are matched against module paths such as {examples}",
+            stacklevel=3,
+        )
 
 
 def colocate_quantizers(model: nn.Module) -> None:

@@ -113,6 +113,13 @@ def test_keep_float_patterns_leave_matching_modules_unquantized_and_still_workin
         assert torch.equal(case.output(case.model, case.inputs), expected)
 
 
+def test_a_keep_float_pattern_that_matches_nothing_is_named_in_a_warning() -> None:
+    case = tiny_ast()
+    with pytest.warns(UserWarning, match=r"keep_float patterns \['classifer\.\*'\] match no module"):
+        quantize(case.model, QuantConfig(keep_float=["classifer.*", "classifier.*"]))
+    assert not any(name.startswith("classifier.") for name in activation_quantizers(case.model))
+
+
 def test_quantizing_twice_raises() -> None:
     case = tiny_ast()
     quantize(case.model, QuantConfig())
