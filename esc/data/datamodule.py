@@ -44,6 +44,10 @@ class SpeechDataModule(L.LightningDataModule):
         self.calib_size = calib_size
         self.calib_seed = calib_seed
         self.test_limit = test_limit
+        if test_limit is not None and test_limit < 1:
+            raise ValueError(
+                f"data.test_limit={test_limit} would evaluate on no clip; set a positive count or null (all)"
+            )
         if eval_split not in EVAL_SPLITS:
             raise ValueError(
                 f"data.eval_split={eval_split!r} is not a split to evaluate on; choose one of {EVAL_SPLITS}"

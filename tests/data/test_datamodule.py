@@ -63,6 +63,12 @@ def test_an_unknown_eval_split_is_refused_naming_the_value(tiny_corpora):
         build_datamodule(data_config(tiny_corpora["kws"], eval_split="train"))
 
 
+@pytest.mark.parametrize("limit", [0, -3])
+def test_a_test_limit_of_no_clip_is_refused_naming_the_value(tiny_corpora, limit):
+    with pytest.raises(ValueError, match=f"data.test_limit={limit} would evaluate on no clip"):
+        build_datamodule(data_config(tiny_corpora["kws"], test_limit=limit))
+
+
 def test_corrupt_clip_fails_in_loading_with_its_path_not_in_collate(tiny_corpora, tmp_path):
     module = build_datamodule(data_config(tiny_corpora["kws"]))
     example = module.split("test")[0]
