@@ -1,4 +1,4 @@
-"""Table rows from runs: the newest run per cell and seed, then the mean ± std over seeds."""
+"""Table rows from runs: the newest run per cell, seed and experiment, then the mean ± std over seeds."""
 
 from __future__ import annotations
 
@@ -19,6 +19,20 @@ def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.sort_values("finished_at").drop_duplicates(RUN_KEY, keep="last")
 
 
+def one_row_per_experiment(runs: pd.DataFrame) -> pd.DataFrame:
+    """The newest run per config hash.
+
+    A calibrator that does not search hashes without the seed, so each seed of a sweep is the same
+    experiment. A `force=true` sweep still runs it once per seed, and counting every copy would report one
+    deterministic number as n_seeds = 3 with a std of 0. Records without a hash are kept as they are.
+    """
+    if "config_hash" not in runs:
+        return runs
+    ordered = runs.sort_values("finished_at")
+    hashed = ordered["config_hash"].notna() & (ordered["config_hash"] != "")
+    return ordered[~(hashed & ordered.duplicated("config_hash", keep="last"))]
+
+
 def hidden_by_other_configs(runs: pd.DataFrame) -> pd.DataFrame:
     """Older runs that a newer run of the same cell, setting and seed hides although its config differs
     (another `quant.weight_calibrator`, say): the table cannot show them, so the reader must be told.
@@ -36,7 +50,7 @@ def summarize(runs: pd.DataFrame, calibrators: Sequence[str]) -> pd.DataFrame:
 
     `setting` is the value an ablation varies (None elsewhere); `calibrators` orders the calibrator columns.
     """
-    runs = latest_runs(runs if "setting" in runs else runs.assign(setting=None))
+    runs = one_row_per_experiment(latest_runs(runs if "setting" in runs else runs.assign(setting=None)))
     summary = (
         runs.groupby([*CELL, "setting"], dropna=False, sort=False)
         .agg(

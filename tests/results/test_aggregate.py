@@ -36,6 +36,17 @@ def test_mean_and_sample_std_over_seeds_with_the_seed_count():
     assert (row["mean"], row["std"], row["n_seeds"], row["float"]) == (82.0, 2.0, 3, 90.0)
 
 
+def test_a_calibrator_rerun_per_seed_counts_as_one_experiment():
+    # minmax hashes without the seed: three seeds of a force=true sweep are one deterministic run, thrice.
+    runs = pd.DataFrame(
+        [run("minmax", seed, 80.0, f"2026-01-0{seed + 1}", config_hash="m") for seed in range(3)]
+        + [run("esc", seed, 80.0 + seed, "2026-01-01", config_hash=f"e{seed}") for seed in range(3)]
+    )
+    rows = summarize(runs, CALIBRATORS).set_index("calibrator")
+    assert rows.loc["minmax", "n_seeds"] == 1 and math.isnan(rows.loc["minmax", "std"])
+    assert rows.loc["esc", "n_seeds"] == 3 and rows.loc["esc", "std"] == 1.0
+
+
 def test_the_newest_run_of_a_cell_and_seed_supersedes_older_ones():
     runs = pd.DataFrame([run("esc", 0, 10.0, "2026-01-02"), run("esc", 0, 70.0, "2026-01-01")])
     row = summarize(runs, CALIBRATORS).iloc[0]
