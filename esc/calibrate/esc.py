@@ -80,7 +80,7 @@ def calibrate_esc(
     check_fitness_settings(es_cfg.fitness, es_cfg.chunk_rows)
     clips = datamodule.calibration_examples()
     held = held_out_clips(es_cfg.holdout, len(clips))
-    local = calibrate_standard(adapter, datamodule.calibration_dataloader(), local_cfg)
+    local = calibrate_standard(adapter, datamodule.loader(clips), local_cfg)
     base = get_activation_scales(adapter.model)
     fitness = PopulationFitness(
         adapter, datamodule.loader(clips[held:]), es_cfg.fitness, es_cfg.chunk_rows, precision

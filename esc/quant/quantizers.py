@@ -76,9 +76,9 @@ class ActivationQuantizer(Quantizer):
         self.register_buffer("scale", torch.tensor(float("nan")), persistent=False)
         self.register_buffer("inverse_scale", torch.tensor(float("nan")), persistent=False)
         self.register_buffer("zero_point", torch.tensor(0.0), persistent=False)
-        # (scales, inverse scales) of P candidates, only inside population_scales: a plain attribute, because
-        # a buffer assignment costs microseconds that add up over every quantizer and chunk.
-        self.population: tuple[torch.Tensor, torch.Tensor] | None = None
+        # (scales, inverse scales or None) of P candidates, only inside population_scales: a plain attribute,
+        # because a buffer assignment costs microseconds that add up over every quantizer and chunk.
+        self.population: tuple[torch.Tensor, torch.Tensor | None] | None = None
         # A plain flag, not isfinite(scale): checking a tensor at every forward costs a device sync.
         self.calibrated = False
         self.statistics: ActivationStatistics | None = None
@@ -137,12 +137,10 @@ class ActivationQuantizer(Quantizer):
         """Use P candidate scales on a candidate-major batch of P·B rows; None returns to the single scale.
 
         The scales are used as given, on this quantizer's device and unchecked: population_scales checks and
-        places them for all quantizers at once, so that no quantizer waits on the device.
+        places them for all quantizers at once, so that no quantizer waits on the device. Without
+        `inverse_scales`, each forward divides by the scales.
         """
-        if scales is None:
-            self.population = None
-            return
-        self.population = (scales, 1.0 / scales if inverse_scales is None else inverse_scales)
+        self.population = None if scales is None else (scales, inverse_scales)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.collecting:

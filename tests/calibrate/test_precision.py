@@ -35,6 +35,6 @@ def test_cuda_float32_matmuls_switch_matmuls_and_convolutions_and_restore_them(p
     assert (matmul.fp32_precision, conv.fp32_precision) == before
 
 
-def test_fp32_holds_cuda_matmuls_to_ieee_float32() -> None:
-    with fitness_precision("fp32", CPU)():
+def test_fp32_holds_cuda_matmuls_to_ieee_float32_where_the_default_is_tf32() -> None:
+    with cuda_float32_matmuls("tf32"), fitness_precision("fp32", CPU)():  # an image defaulting to TF32
         assert torch.backends.cuda.matmul.fp32_precision == "ieee"
