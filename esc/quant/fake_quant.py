@@ -89,6 +89,12 @@ def _round_to_contiguous_grid(*grid_arguments: torch.Tensor | int | torch.dtype 
 
 # Device types whose inference fake quantization runs fused; see use_fused_kernel.
 _fused_device_types: frozenset[str] = frozenset()
+# Fused device types on which a non-contiguous activation (attention's transposed q/k/v) is copied contiguous
+# first. On a GPU, aten's transposing copy plus the (groups, n) kernel beat one compiled kernel that reads x
+# transposed, whose dynamic-shape index math divides by runtime sizes: `benchmarks/bench.py --only ast-base
+# --precisions bf16 --chunk-rows 2048` went from 21.6-21.8 to 23.8-23.9 ESC evaluations/s on an H200. CPUs
+# keep the one-pass kernel that their bench measured.
+CONTIGUOUS_FIRST_DEVICE_TYPES = frozenset({"cuda"})
 _compiled: dict[Callable, Callable] = {}
 _ACTIVATION_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 _GRAPHS_PER_KERNEL = 32
@@ -149,9 +155,11 @@ def _fused_round_to_grid(
 
     A contiguous `x` whose scale varies along its first dim at most (one scale per tensor, population
     candidate or output channel) is handed over as a (groups, n) matrix, so one graph serves every layer
-    shape and rank and its loop vectorises fully. Anything else (attention's transposed q/k/v) goes in as
-    it is and comes out contiguous, as from the eager ops.
+    shape and rank and its loop vectorises fully. Anything else (attention's transposed q/k/v, where they
+    are not copied contiguous first) goes in as it is and comes out contiguous, as from the eager ops.
     """
+    if x.device.type in CONTIGUOUS_FIRST_DEVICE_TYPES and not x.is_contiguous():
+        x = x.contiguous()
     groups = scale.numel()
     as_matrix = x.numel() > 0 and x.is_contiguous() and _varies_along_first_dim_only(scale, x, groups)
     # Detached, x is no longer a view, whose base shape dynamo would guard on: one more graph per layer

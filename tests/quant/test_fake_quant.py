@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from esc.quant import fake_quant
 from esc.quant.bits import integer_grid
 from esc.quant.fake_quant import (
     fake_quantize,
@@ -160,6 +161,25 @@ def test_fused_kernel_is_bit_identical_to_the_eager_ops(
     assert fused.shape == eager.shape and fused.dtype == eager.dtype == (out_dtype or x.dtype)
     assert torch.equal(fused.isnan(), eager.isnan())
     assert torch.equal(fused.nan_to_num(), eager.nan_to_num())
+
+
+@pytest.mark.parametrize("layout", ["transposed", "transposed population"])
+def test_copying_a_transposed_input_first_sends_it_through_the_matrix_kernel_bit_identically(
+    fused_on_cpu, monkeypatch, layout: str
+) -> None:
+    # The GPU strategy, run on this CPU: the copy must change the kernel used, not a single value.
+    monkeypatch.setattr(fake_quant, "CONTIGUOUS_FIRST_DEVICE_TYPES", frozenset({"cuda", "cpu"}))
+    kernels = []
+    compiled_version = fake_quant._compiled_version
+    monkeypatch.setattr(
+        fake_quant, "_compiled_version", lambda f: kernels.append(f.__name__) or compiled_version(f)
+    )
+    x, scale = _layouts()[layout]
+    fused = fake_quantize(x, scale, None, -7, 7, out_dtype=torch.bfloat16)
+    use_fused_kernel([])
+    eager = fake_quantize(x, scale, None, -7, 7, out_dtype=torch.bfloat16)
+    assert kernels == ["_round_to_grid"]
+    assert fused.is_contiguous() and torch.equal(fused, eager)
 
 
 def test_a_widening_scale_gives_one_quantized_copy_per_scale() -> None:
