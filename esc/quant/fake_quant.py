@@ -92,7 +92,8 @@ _fused_device_types: frozenset[str] = frozenset()
 # Fused device types on which a non-contiguous activation (attention's transposed q/k/v) is copied contiguous
 # first. On a GPU, aten's transposing copy plus the (groups, n) kernel beat one compiled kernel that reads x
 # transposed: `benchmarks/bench.py --only ast-base --precisions bf16 --chunk-rows 2048` went from 21.6-21.8
-# to 23.8-23.9 ESC evaluations/s on an H200. CPUs keep the one-pass kernel that their bench measured.
+# to 23.8-23.9 ESC evaluations/s on an H200 (this copy as a patch; see the README). CPUs keep the one-pass
+# kernel that their bench measured.
 CONTIGUOUS_FIRST_DEVICE_TYPES = frozenset({"cuda"})
 _compiled: dict[Callable, Callable] = {}
 _ACTIVATION_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
