@@ -48,6 +48,7 @@ from esc.quant import (
     quantize,
     use_fused_kernel,
 )
+from esc.records import device_name, git_revision
 
 
 def finish_device_work() -> None:
@@ -250,7 +251,7 @@ def main() -> None:
     precisions = args.precisions or (PRECISIONS if device == "cuda" else ["fp32"])
     out = args.out or Path("results/bench") / f"{'gpu' if device == 'cuda' else 'cpu'}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    label = torch.cuda.get_device_name() if device == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
+    measured_on = {"device": device_name(), "git": git_revision()}
     subjects = geometries(clips) | embedded_models(args.calib_clips)
     unknown = set(args.only or []) - set(subjects)
     if unknown:
@@ -266,7 +267,7 @@ def main() -> None:
                 print(f"{name} ({precision}) failed, the other models go on: {error}", flush=True)
                 continue
             rows.append(row)
-            out.write_text(json.dumps({"device": label, "models": rows}, indent=2) + "\n")
+            out.write_text(json.dumps(measured_on | {"models": rows}, indent=2) + "\n")
     print(f"wrote {out}")
 
 

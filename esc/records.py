@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,8 +72,27 @@ def git_revision() -> str:
 
 
 def device_name() -> str:
-    """The accelerator that ran the evaluation, in words."""
-    return f"cuda:{torch.cuda.get_device_name()}" if torch.cuda.is_available() else "cpu"
+    """The device that ran the work, in words: the GPU, or the CPU's model and torch's thread count.
+
+    Naming the CPU matters: two CPUs' matmuls round differently, and a search that follows the fitness
+    then ends elsewhere (see the README), so a result's machine must be on record.
+    """
+    if torch.cuda.is_available():
+        return f"cuda:{torch.cuda.get_device_name()}"
+    return f"cpu:{cpu_model()} ({torch.get_num_threads()} threads)"
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's model name from Linux's cpuinfo, else platform's guess, else `unknown`."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            return value.strip()
+    return platform.processor() or "unknown"
 
 
 def finished_now() -> str:

@@ -11,7 +11,7 @@ from esc.config import CONFIG_DIR
 from esc.data.synth.manifest import MANIFEST
 from esc.float_cache import float_key
 from esc.ptq.cache import rounding_key
-from esc.records import config_hash
+from esc.records import config_hash, cpu_model
 from tests.test_configs import compose_config
 
 
@@ -55,3 +55,16 @@ def test_a_corpus_rebuilt_at_the_same_root_changes_the_run_float_and_rounding_ke
     before = key(cfg)
     (tmp_path / MANIFEST).write_text(json.dumps({"corpus_sha256": "second build"}))
     assert key(cfg) != before
+
+
+def test_the_cpu_is_named_by_its_model_in_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9654 96-Core Processor\nflags\t: avx2\n")
+    assert cpu_model(cpuinfo) == "AMD EPYC 9654 96-Core Processor"
+
+
+def test_a_machine_without_cpuinfo_still_names_its_cpu(tmp_path, monkeypatch):
+    monkeypatch.setattr("platform.processor", lambda: "arm")
+    assert cpu_model(tmp_path / "absent") == "arm"
+    monkeypatch.setattr("platform.processor", lambda: "")
+    assert cpu_model(tmp_path / "absent") == "unknown"
