@@ -34,6 +34,17 @@ def payload_key(payload: dict, length: int = 20) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:length]
 
 
+def experiment_settings(container: dict, keep_seed: bool) -> dict:
+    """A config's settings less its output paths and run controls, and less its seeds unless `keep_seed`:
+    what tells one experiment from another."""
+    settings = {key: value for key, value in container.items() if key not in _UNHASHED_KEYS}
+    if not keep_seed:
+        settings.pop("seed", None)
+        if isinstance(settings.get("es"), dict):
+            settings["es"] = {key: value for key, value in settings["es"].items() if key != "seed"}
+    return settings
+
+
 def config_hash(cfg: DictConfig) -> str:
     """sha256 of the resolved config without output paths and run controls: equal hashes, same experiment.
 
@@ -42,12 +53,9 @@ def config_hash(cfg: DictConfig) -> str:
     Only ESC's search draws on `seed` (a calibration subset that follows it is in `data`), so a run of any
     other calibrator hashes without it: a seed sweep computes that run once and its other seeds reuse it.
     """
-    container = OmegaConf.to_container(cfg, resolve=True)
-    for key in _UNHASHED_KEYS:
-        container.pop(key, None)
-    if container.get("calibrator", {}).get("name") != SEARCHING_CALIBRATOR:
-        container.pop("seed", None)
-        container.get("es", {}).pop("seed", None)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    searching = resolved.get("calibrator", {}).get("name") == SEARCHING_CALIBRATOR
+    container = experiment_settings(resolved, keep_seed=searching)
     if "model" in container:
         container["weights"] = weights_stamp(str(container["model"].get("pretrained", "")))
     if "data" in container:

@@ -38,8 +38,9 @@ def warn_of_hidden_runs(table: str, runs: pd.DataFrame) -> None:
     """Name each run that a newer run of another config replaces in `table`, so no result goes silently."""
     for hidden in hidden_by_other_configs(runs).itertuples():
         log.warning(
-            "table %s leaves out %s: a newer run of the same cell and seed with another config, %s, "
-            "replaces it; to table both, keep them in separate outputs folders and run esc-tables on each",
+            "table %s leaves out %s: a newer run of the same cell with other settings, %s, replaces it "
+            "(a cell shows one experiment's seeds); to table both, keep them in separate outputs folders "
+            "and run esc-tables on each",
             table,
             hidden.run_dir,
             hidden.kept_run_dir,

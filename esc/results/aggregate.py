@@ -10,13 +10,25 @@ CELL = ["task", "model", "metric", "higher_is_better", "w_bits", "a_bits", "cali
 CSV_COLUMNS = [*CELL, "mean", "std", "n_seeds", "float"]
 
 
-RUN_KEY = [*CELL, "setting", "seed"]
+COLUMN_KEY = [*CELL, "setting"]  # a table cell, or an ablation's point
+RUN_KEY = [*COLUMN_KEY, "seed"]
 
 
 def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The newest run (finished_at) per cell, setting and seed: reruns of a config, and runs of a changed
-    config for the same cell (another es preset, say), supersede the older ones."""
-    return runs.sort_values("finished_at").drop_duplicates(RUN_KEY, keep="last")
+    """The runs a cell shows: those of its newest experiment (see store.recorded_experiment), and of them
+    the newest run (finished_at) per seed.
+
+    A rerun supersedes an older run of its seed, and a sweep with changed settings (another es preset, say)
+    supersedes the whole older sweep, so a cell never averages seeds of two experiments.
+    """
+    ordered = _with_known_experiments(runs).sort_values("finished_at")
+    newest = ordered.groupby(COLUMN_KEY, dropna=False, sort=False)["experiment"].transform("last")
+    return ordered[ordered["experiment"] == newest].drop_duplicates(RUN_KEY, keep="last")
+
+
+def _with_known_experiments(runs: pd.DataFrame) -> pd.DataFrame:
+    # Frames built without the key (records read elsewhere) count as one experiment per cell.
+    return runs.assign(experiment=runs.get("experiment", pd.Series(None, index=runs.index)).fillna(""))
 
 
 def one_row_per_experiment(runs: pd.DataFrame) -> pd.DataFrame:
@@ -34,14 +46,19 @@ def one_row_per_experiment(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def hidden_by_other_configs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Older runs that a newer run of the same cell, setting and seed hides although its config differs
-    (another `quant.weight_calibrator`, say): the table cannot show them, so the reader must be told.
+    """Runs a cell leaves out although no rerun of their own config replaces them: older runs of another
+    config for the same seed (another `quant.weight_calibrator`, say), and every seed of an older
+    experiment. The table cannot show them, so the reader must be told.
 
-    Columns `run_dir` and `kept_run_dir`; a rerun of the same config (same config hash) is not listed."""
+    Columns `run_dir` and `kept_run_dir` (the cell's newest run); a superseded rerun of a config the cell
+    keeps for that seed (same config hash) is not listed."""
+    runs = _with_known_experiments(runs)
     runs = runs.assign(config_hash=runs.get("config_hash", pd.Series(None, index=runs.index)).fillna(""))
-    kept = latest_runs(runs)[[*RUN_KEY, "config_hash", "run_dir"]]
-    paired = runs.merge(kept, on=RUN_KEY, suffixes=("", "_kept"))
-    hidden = paired[paired["config_hash"] != paired["config_hash_kept"]]
+    kept = latest_runs(runs)
+    superseded = kept[[*RUN_KEY, "config_hash"]].assign(superseded=True)
+    left_out = runs.drop(index=kept.index).merge(superseded, on=[*RUN_KEY, "config_hash"], how="left")
+    newest = kept.drop_duplicates(COLUMN_KEY, keep="last")[[*COLUMN_KEY, "run_dir"]]
+    hidden = left_out[left_out["superseded"].isna()].merge(newest, on=COLUMN_KEY, suffixes=("", "_kept"))
     return hidden[["run_dir", "run_dir_kept"]].rename(columns={"run_dir_kept": "kept_run_dir"})
 
 

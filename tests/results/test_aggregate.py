@@ -66,6 +66,21 @@ def test_an_older_run_of_another_config_is_reported_as_hidden_but_a_rerun_of_the
     assert hidden.to_dict("records") == [{"run_dir": "old_a", "kept_run_dir": "rerun_b"}]
 
 
+def test_a_newer_sweep_with_other_settings_replaces_every_seed_of_the_older_one():
+    # es=default over seeds 0-2, then es=cpu on seed 0 only: the cell must not average the two presets.
+    older = [
+        run("esc", seed, 97.0, "2026-01-01", config_hash=f"d{seed}", experiment="d", run_dir=f"d_{seed}")
+        for seed in range(3)
+    ]
+    newer = run("esc", 0, 90.0, "2026-01-02", config_hash="c0", experiment="c", run_dir="cpu_0")
+    runs = pd.DataFrame([*older, newer]).assign(setting=None)
+    row = summarize(runs, CALIBRATORS).iloc[0]
+    assert (row["mean"], row["n_seeds"]) == (90.0, 1)
+    hidden = hidden_by_other_configs(runs).sort_values("run_dir")
+    assert hidden["run_dir"].tolist() == ["d_0", "d_1", "d_2"]
+    assert set(hidden["kept_run_dir"]) == {"cpu_0"}
+
+
 def test_records_without_a_config_hash_are_compared_as_unknown():
     runs = pd.DataFrame(
         [run("esc", 0, 70.0, "2026-01-01", run_dir="x"), run("esc", 0, 71.0, "2026-01-02", run_dir="y")]

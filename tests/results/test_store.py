@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from esc.results.store import find_finished, load_runs
+from esc.results.store import find_finished, load_runs, recorded_experiment
 
 
 def finish(folder: Path, config_hash: str, finished_at: str, **record) -> Path:
@@ -51,3 +51,28 @@ def test_load_runs_reads_records_older_than_the_split_key_as_test(tmp_path):
     finish(tmp_path / "b", "h2", "2026-01-01T00:00:00+00:00", table="int4")
     splits = load_runs(tmp_path).set_index("config_hash")["split"]
     assert splits.to_dict() == {"h1": "validation", "h2": "test"}
+
+
+def test_an_unreadable_record_is_named_and_left_out_while_the_others_are_found(tmp_path, caplog):
+    finish(tmp_path / "good", "abc", "2026-01-01T00:00:00+00:00")
+    for name, text in (("empty", ""), ("truncated", '{"config_hash": "abc", '), ("unfinished", "{}")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(text)
+    assert find_finished(tmp_path, "abc") == tmp_path / "good"
+    assert load_runs(tmp_path)["run_dir"].tolist() == [str(tmp_path / "good")]
+    named = [r.getMessage() for r in caplog.records if "is not a finished run's record" in r.getMessage()]
+    assert len(named) == 6 and all(str(tmp_path) in message for message in named)
+
+
+def hydra_record(folder: Path, seed: int, preset: str) -> Path:
+    (folder / ".hydra").mkdir(parents=True)
+    config = f"seed: {seed}\noutput_dir: {folder}\nforce: false\nes:\n  seed: ${{seed}}\n  budget: {preset}\n"
+    (folder / ".hydra" / "config.yaml").write_text(config)
+    return folder
+
+
+def test_the_seeds_of_one_sweep_share_an_experiment_and_other_settings_do_not(tmp_path):
+    seeds = {recorded_experiment(hydra_record(tmp_path / f"s{seed}", seed, "600")) for seed in range(3)}
+    other = recorded_experiment(hydra_record(tmp_path / "cpu", 0, "300"))
+    assert len(seeds) == 1 and other not in seeds
+    assert recorded_experiment(tmp_path / "no_record") == ""
