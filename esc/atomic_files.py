@@ -7,17 +7,21 @@ same entry at once (the jobs of a parallel sweep filling one float cache) cannot
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one rename; a crash leaves the previous content intact."""
-    handle, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Replace `path` with `data` in one rename; a crash leaves the previous content intact.
+
+    The staging file is created as any other file (not with tempfile's owner-only mode), so the result
+    gets the permissions the umask gives: colleagues on a shared cluster can read the results.
+    """
+    staged = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
-        with os.fdopen(handle, "wb") as staged_file:
+        with staged.open("xb") as staged_file:
             staged_file.write(data)
         os.replace(staged, path)
     except BaseException:
-        Path(staged).unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
         raise

@@ -1,6 +1,7 @@
 """Atomic writes: concurrent writers of one file never trip over each other's staging file."""
 
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from esc.records import write_json
@@ -20,3 +21,13 @@ def test_concurrent_json_records_of_one_file_all_succeed_and_leave_one_whole_ver
         list(pool.map(write_many, versions))
     assert json.loads(target.read_text()) in versions
     assert [p.name for p in tmp_path.iterdir()] == ["entry.json"], "no staging file is left behind"
+
+
+def test_a_written_file_gets_the_permissions_of_the_umask(tmp_path):
+    # tempfile.mkstemp stages owner-only (0600) files, and the rename kept that mode for every result.
+    previous = os.umask(0o022)
+    try:
+        write_json(tmp_path / "metrics.json", {"quantized": 97.0})
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644
