@@ -22,7 +22,7 @@ from esc.results.figures import (
     theta_figure,
     theta_frame,
 )
-from esc.results.render import write_table
+from esc.results.render import column_label, write_table
 from esc.results.store import load_runs, recorded_setting
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,26 @@ def warn_of_hidden_runs(table: str, runs: pd.DataFrame) -> None:
         )
 
 
+def warn_of_mixed_floats(table: str, summary: pd.DataFrame) -> None:
+    """Name a model whose cells in `table` report different float metrics: their runs evaluated other
+    weights or data (a retrained model, say), and the md/tex float column can show only their mean."""
+    for (task, model), cells in summary.groupby(["task", "model"]):
+        floats = cells["float"].round(4)
+        if floats.nunique() > 1:
+            columns = ", ".join(
+                f"{column_label(c.calibrator, c.ptq, c.w_bits, c.a_bits)}: {c.float:.2f}"
+                for c in cells.itertuples(index=False)
+            )
+            log.warning(
+                "table %s: the cells of %s (%s) disagree on the float metric (%s), so their runs did not "
+                "evaluate the same model and data; the float column shows the mean. Rerun the older cells",
+                table,
+                model,
+                task,
+                columns,
+            )
+
+
 def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
     """One table and one figure per `table` tag and evaluated split found among the runs, and ESC's
     convergence and chosen θ over the tables that are not ablations; returns the names of the tables
@@ -65,6 +85,7 @@ def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
         runs_of_table = with_setting(group, setting)
         warn_of_hidden_runs(name, runs_of_table)
         summary = summarize(runs_of_table, cfg.calibrators)
+        warn_of_mixed_floats(name, summary)
         write_table(table_rows(summary, setting), results / "tables" / name)
         if setting is None:
             esc_runs.append(latest_runs(runs_of_table).query("calibrator == 'esc'"))

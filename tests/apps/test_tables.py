@@ -78,3 +78,14 @@ def test_a_run_hidden_by_a_newer_run_of_another_config_is_named_in_a_warning(tmp
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert str(tmp_path / "older") in warnings[0] and str(tmp_path / "newer") in warnings[0]
+
+
+def test_cells_of_one_model_that_disagree_on_its_float_metric_are_named_in_a_warning(tmp_path, caplog):
+    for calibrator, float_metric in (("minmax", 99.0), ("mse", 92.0)):
+        (tmp_path / calibrator).mkdir()
+        record = minmax_record("test", 90.0) | {"calibrator": calibrator, "float": float_metric}
+        (tmp_path / calibrator / "metrics.json").write_text(json.dumps(record | {"config_hash": calibrator}))
+    cfg = OmegaConf.create({"results": str(tmp_path / "results"), "ablations": {}, "calibrators": ["minmax"]})
+    write_results(load_runs(tmp_path), cfg)
+    warnings = [r.getMessage() for r in caplog.records if "disagree on the float metric" in r.getMessage()]
+    assert len(warnings) == 1 and "minmax W4A4: 99.00" in warnings[0] and "mse W4A4: 92.00" in warnings[0]
