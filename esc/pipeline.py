@@ -56,7 +56,9 @@ def calibrate(
 ) -> CalibrationResult:
     """ESC for `calibrator=esc`; a standard calibrator (one statistics pass) otherwise."""
     if cfg.calibrator.name == SEARCHING_CALIBRATOR:
-        return calibrate_esc(adapter, datamodule, cfg.calibrator, cfg.es, config_hash(cfg), output_dir)
+        return calibrate_esc(
+            adapter, datamodule, cfg.calibrator, cfg.es, config_hash(cfg), output_dir, cfg.force
+        )
     return calibrate_standard(adapter, datamodule.calibration_dataloader(), cfg.calibrator)
 
 

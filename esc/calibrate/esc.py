@@ -63,8 +63,10 @@ def calibrate_esc(
     es_cfg: DictConfig,
     run_hash: str,
     output_dir: Path,
+    force: bool = False,
 ) -> CalibrationResult:
-    """Local step with `calibrator.local`, then the global search configured by `es`."""
+    """Local step with `calibrator.local`, then the global search configured by `es`; a `force`d run
+    searches again rather than resume a checkpoint that other code wrote."""
     started = time.perf_counter()
     if calibrator_cfg.local not in calibrator_cfg.local_options:
         raise ValueError(
@@ -89,7 +91,8 @@ def calibrate_esc(
     def evaluate(thetas: np.ndarray) -> np.ndarray:
         return fitness(thetas_to_scales(base, thetas)).numpy()
 
-    state = search(evaluate, len(base), settings, checkpoint_path(es_cfg, run_hash, base), git_revision())
+    checkpoint = checkpoint_path(es_cfg, run_hash, base)
+    state = search(evaluate, len(base), settings, checkpoint, git_revision(), force)
     chosen, chosen_fitness = state.best_theta, state.best_fitness
     if held:
         holdout = PopulationFitness(

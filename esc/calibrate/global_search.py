@@ -142,9 +142,14 @@ def load_state(path: Path) -> SearchState | None:
     return pickle.loads(path.read_bytes()) if path.is_file() else None
 
 
+def code_of(state: SearchState) -> str:
+    """The revision that wrote a checkpoint; `unknown` for checkpoints older than the field."""
+    return getattr(state, "code", "unknown")
+
+
 def warn_if_checkpoint_of_other_code(state: SearchState, code: str, checkpoint: Path) -> None:
     """A resumed search continues with this checkout's fitness: say so when the checkpoint's code differs."""
-    made_by = getattr(state, "code", "unknown")  # checkpoints older than the field have none
+    made_by = code_of(state)
     if made_by != code:
         log.warning(
             "the ESC checkpoint %s was written by the code at %s, and this checkout is %s: the search "
@@ -155,24 +160,45 @@ def warn_if_checkpoint_of_other_code(state: SearchState, code: str, checkpoint: 
         )
 
 
+def resumable_state(checkpoint: Path, code: str, force: bool) -> SearchState | None:
+    """The checkpointed state to continue, or None to search from the start.
+
+    A forced run must compute with this checkout, so it does not resume a checkpoint of other code (the key
+    cannot see a code change); one of its own code, left by an interrupted forced run, it does resume."""
+    state = load_state(checkpoint)
+    if state is None:
+        return None
+    if force and code_of(state) != code:
+        log.info(
+            "force=true: the ESC checkpoint %s was written by the code at %s, and this checkout is %s: "
+            "searching from the start with this code, and overwriting that checkpoint",
+            checkpoint,
+            code_of(state),
+            code,
+        )
+        return None
+    log.info("resuming ESC from %s after %d evaluations", checkpoint, state.evals)
+    warn_if_checkpoint_of_other_code(state, code, checkpoint)
+    return state
+
+
 def search(
     evaluate: Callable[[np.ndarray], np.ndarray],
     dimension: int,
     settings: SearchSettings,
     checkpoint: Path,
     code: str = "unknown",
+    force: bool = False,
 ) -> SearchState:
     """Minimise `evaluate` over θ from θ = 0 within the budget; resume from `checkpoint` if present.
 
     The budget counts every evaluation after θ = 0's, the shared shifts included. `code` (the checkout's
-    revision) is kept in the checkpoint: the key cannot see a code change, so a resume across one warns."""
-    state = load_state(checkpoint)
+    revision) is kept in the checkpoint: the key cannot see a code change, so a resume across one warns,
+    and a `force`d search starts over instead."""
+    state = resumable_state(checkpoint, code, force)
     if state is None:
         state = start_search(evaluate, dimension, settings)
         state.code = code
-    else:
-        log.info("resuming ESC from %s after %d evaluations", checkpoint, state.evals)
-        warn_if_checkpoint_of_other_code(state, code, checkpoint)
     bar = tqdm(total=settings.budget, initial=state.evals, desc="ESC", unit="eval", dynamic_ncols=True)
     while state.evals < settings.budget:
         started = time.perf_counter()

@@ -71,17 +71,22 @@ class Interrupted(Exception):
     pass
 
 
-def test_interrupted_search_resumes_to_the_uninterrupted_result(tmp_path):
-    calls = {"n": 0}
+def dies_after(calls: int):
+    """`quadratic` for `calls` calls (θ = 0's, then one per generation), then a kill."""
+    made = []
 
-    def dies_after_seven_generations(thetas):
-        calls["n"] += 1
-        if calls["n"] > 7:
+    def evaluate(thetas: np.ndarray) -> np.ndarray:
+        made.append(thetas)
+        if len(made) > calls:
             raise Interrupted
         return quadratic(thetas)
 
+    return evaluate
+
+
+def test_interrupted_search_resumes_to_the_uninterrupted_result(tmp_path):
     with pytest.raises(Interrupted):
-        search(dies_after_seven_generations, 5, SETTINGS, tmp_path / "resumed.pkl")
+        search(dies_after(7), 5, SETTINGS, tmp_path / "resumed.pkl")
     partial = load_state(tmp_path / "resumed.pkl")
     assert partial is not None and not partial.done and partial.evals == 48  # checkpoint every 2 generations
     resumed = search(quadratic, 5, SETTINGS, tmp_path / "resumed.pkl")
@@ -99,6 +104,32 @@ def test_resuming_a_checkpoint_of_other_code_warns_and_of_the_same_code_does_not
     search(quadratic, 5, replace(SETTINGS, budget=SETTINGS.budget + 16), tmp_path / "ck.pkl", code="def5678")
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "abc1234" in warnings[0] and "def5678" in warnings[0]
+
+
+def counted(evaluations: list[int]):
+    """`quadratic`, noting how many candidates each call scores."""
+
+    def evaluate(thetas: np.ndarray) -> np.ndarray:
+        evaluations.append(len(thetas))
+        return quadratic(thetas)
+
+    return evaluate
+
+
+def test_a_forced_search_starts_over_from_a_finished_checkpoint_of_other_code(tmp_path):
+    search(quadratic, 5, SETTINGS, tmp_path / "ck.pkl", code="old")
+    evaluations = []
+    state = search(counted(evaluations), 5, SETTINGS, tmp_path / "ck.pkl", code="new", force=True)
+    assert sum(evaluations) == 1 + SETTINGS.budget  # θ = 0, then the whole budget
+    assert state.code == load_state(tmp_path / "ck.pkl").code == "new"
+
+
+def test_a_forced_search_resumes_an_unfinished_checkpoint_of_its_own_code(tmp_path):
+    with pytest.raises(Interrupted):
+        search(dies_after(7), 5, SETTINGS, tmp_path / "ck.pkl", code="new", force=True)
+    evaluations = []
+    state = search(counted(evaluations), 5, SETTINGS, tmp_path / "ck.pkl", code="new", force=True)
+    assert sum(evaluations) == SETTINGS.budget - 48 and state.evals == SETTINGS.budget
 
 
 def test_shared_shifts_move_a_badly_scaled_start_in_one_generation(tmp_path):
