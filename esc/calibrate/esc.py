@@ -22,6 +22,7 @@ from esc.calibrate.global_search import SearchSettings, search, thetas_to_scales
 from esc.calibrate.precision import fitness_precision
 from esc.calibrate.standard import CalibrationResult, calibrate_standard
 from esc.data.datamodule import SpeechDataModule
+from esc.data.readers.example import Example
 from esc.models.adapter import SpeechAdapter
 from esc.quant import activation_scale_names, get_activation_scales, set_activation_scales
 from esc.records import git_revision
@@ -43,11 +44,26 @@ def held_out_clips(holdout: float, clips: int) -> int:
     if not 0 <= holdout < 1:
         raise ValueError(f"es.holdout={holdout} must be in [0, 1): it is the fraction of clips held out")
     held = int(round(holdout * clips))
+    if holdout and not held:
+        raise ValueError(
+            f"es.holdout={holdout} holds out none of the {clips} calibration clips; raise it, or use "
+            "es.holdout=0 for no holdout"
+        )
     if held >= clips:
         raise ValueError(
             f"es.holdout={holdout} leaves none of the {clips} calibration clips for the search; lower it"
         )
     return held
+
+
+def split_holdout(clips: list[Example], held: int, seed: int) -> tuple[list[Example], list[Example]]:
+    """(search clips, held-out clips), the held-out ones a seeded draw: the calibration clips come in
+    dataset order (Speech Commands by word), so a prefix would hold out classes the search never sees."""
+    picked = set(np.random.default_rng(seed).choice(len(clips), size=held, replace=False).tolist())
+    return (
+        [clip for i, clip in enumerate(clips) if i not in picked],
+        [clip for i, clip in enumerate(clips) if i in picked],
+    )
 
 
 def checkpoint_path(es_cfg: DictConfig, run_hash: str, base: torch.Tensor) -> Path:
@@ -81,11 +97,12 @@ def calibrate_esc(
     settings = search_settings(es_cfg)
     check_fitness_settings(es_cfg.fitness, es_cfg.chunk_rows)
     clips = datamodule.calibration_examples()
-    held = held_out_clips(es_cfg.holdout, len(clips))
-    local = calibrate_standard(adapter, datamodule.loader(clips), local_cfg)
+    searched, held_out = split_holdout(clips, held_out_clips(es_cfg.holdout, len(clips)), es_cfg.seed)
+    # The local step sees only the search clips, so the holdout judges θ = 0 on clips it was not fit to.
+    calibrate_standard(adapter, datamodule.loader(searched), local_cfg)
     base = get_activation_scales(adapter.model)
     fitness = PopulationFitness(
-        adapter, datamodule.loader(clips[held:]), es_cfg.fitness, es_cfg.chunk_rows, precision
+        adapter, datamodule.loader(searched), es_cfg.fitness, es_cfg.chunk_rows, precision
     )
 
     def evaluate(thetas: np.ndarray) -> np.ndarray:
@@ -94,9 +111,9 @@ def calibrate_esc(
     checkpoint = checkpoint_path(es_cfg, run_hash, base)
     state = search(evaluate, len(base), settings, checkpoint, git_revision(), force)
     chosen, chosen_fitness = state.best_theta, state.best_fitness
-    if held:
+    if held_out:
         holdout = PopulationFitness(
-            adapter, datamodule.loader(clips[:held]), es_cfg.fitness, es_cfg.chunk_rows, precision
+            adapter, datamodule.loader(held_out), es_cfg.fitness, es_cfg.chunk_rows, precision
         )
         finalists = [*state.top, (state.start_fitness, np.zeros(len(base)))]
         thetas = np.stack([theta for _, theta in finalists])
@@ -117,7 +134,7 @@ def calibrate_esc(
     )
     return CalibrationResult(
         seconds=time.perf_counter() - started,
-        n_calib=local.n_calib,
+        n_calib=len(clips),
         fitness_evals=state.evals,
         fitness_init=state.start_fitness,
         fitness_best=chosen_fitness,

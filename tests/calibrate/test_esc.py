@@ -1,4 +1,4 @@
-"""ESC end to end through esc-run: seeded, never worse than its local step, and resumable after a kill."""
+"""ESC end to end: seeded, never worse than its local step, resumable after a kill, and its holdout unseen."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ import pandas as pd
 import pytest
 import torch
 
-from esc.calibrate.esc import calibrate_esc
+from esc.calibrate.esc import calibrate_esc, split_holdout
+from esc.data.build import build_datamodule
+from esc.models.registry import build_adapter
+from esc.pipeline import quantize_model
 from tests.test_configs import compose_config
 
 
@@ -123,10 +126,44 @@ def test_local_step_from_minmax_runs_and_an_unknown_local_step_is_named(tiny_cor
     assert "calibrator.local='esc' is not a local step" in refusal
 
 
-def test_holdout_chooses_among_the_best_candidates(tiny_corpora, tiny_ast_dir, tmp_path):
-    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "es.holdout=0.25"))
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["fitness_evals"] == 96 and metrics["fitness_best"] is not None
+def loaded_clips_of_a_holdout_run(tiny_corpora, tiny_ast_dir, tmp_path, monkeypatch) -> tuple[list, list]:
+    """The calibration clips, and the clips of each loader that ESC with `es.holdout=0.25` asked for."""
+    cfg = compose_config(
+        "run",
+        [
+            f"data.root={tiny_corpora['kws']}",
+            f"model.pretrained={tiny_ast_dir}",
+            "quant=w4a4",
+            "calibrator=esc",
+            "data.calib_size=24",
+            "es.holdout=0.25",
+            "es.budget=16",
+            "es.popsize=8",
+            f"es.checkpoint_dir={tmp_path / 'ck'}",
+        ],
+    )
+    adapter, datamodule = build_adapter(cfg.model), build_datamodule(cfg.data)
+    loaded, loader = [], datamodule.loader
+    monkeypatch.setattr(datamodule, "loader", lambda clips: loaded.append(clips) or loader(clips))
+    quantize_model(cfg, adapter, datamodule, tmp_path, torch.device("cpu"))
+    return datamodule.calibration_examples(), loaded
+
+
+def test_holdout_is_a_draw_across_classes_that_the_local_step_and_the_search_never_see(
+    tiny_corpora, tiny_ast_dir, tmp_path, monkeypatch
+):
+    clips, loaded = loaded_clips_of_a_holdout_run(tiny_corpora, tiny_ast_dir, tmp_path, monkeypatch)
+    local_step, searched, held_out = loaded
+    assert local_step == searched and len(held_out) == 6
+    assert set(searched).isdisjoint(held_out) and set(searched) | set(held_out) == set(clips)
+    assert held_out != clips[:6]  # the clips come in word order: a prefix would hold out a few words
+    assert len({clip.target for clip in held_out}) > len({clip.target for clip in clips[:6]})
+
+
+def test_holdout_split_follows_the_seed():
+    clips = list(range(24))
+    assert split_holdout(clips, 6, seed=0) == split_holdout(clips, 6, seed=0)
+    assert split_holdout(clips, 6, seed=0) != split_holdout(clips, 6, seed=1)
 
 
 @pytest.mark.parametrize(
@@ -134,6 +171,7 @@ def test_holdout_chooses_among_the_best_candidates(tiny_corpora, tiny_ast_dir, t
     [
         ("es.holdout=-0.5", "es.holdout=-0.5 must be in [0, 1)"),
         ("es.holdout=0.99", "es.holdout=0.99 leaves none of the 24 calibration clips"),
+        ("es.holdout=0.02", "es.holdout=0.02 holds out none of the 24 calibration clips; raise it"),
         ("es.sigma=0", "es.sigma=0 must be > 0"),
         ("es.popsize=1", "es.popsize=1 is too small for es.optimizer=ParametrizedCMA"),
         ("es.fitness=ce", "es.fitness='ce' is unknown"),
