@@ -25,7 +25,7 @@ from esc.data.datamodule import SpeechDataModule
 from esc.data.readers.example import Example
 from esc.models.adapter import SpeechAdapter
 from esc.quant import activation_scale_names, get_activation_scales, set_activation_scales
-from esc.records import git_revision
+from esc.records import device_name, git_revision
 from esc.results.store import HISTORY_FILE, THETA_FILE
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def calibrate_esc(
     force: bool = False,
 ) -> CalibrationResult:
     """Local step with `calibrator.local`, then the global search configured by `es`; a `force`d run
-    searches again rather than resume a checkpoint that other code wrote."""
+    searches again rather than resume a checkpoint that other code or another device wrote."""
     started = time.perf_counter()
     if calibrator_cfg.local not in calibrator_cfg.local_options:
         raise ValueError(
@@ -109,7 +109,8 @@ def calibrate_esc(
         return fitness(thetas_to_scales(base, thetas)).numpy()
 
     checkpoint = checkpoint_path(es_cfg, run_hash, base)
-    state = search(evaluate, len(base), settings, checkpoint, git_revision(), force)
+    made_by = f"{git_revision()} on {device_name()}"
+    state = search(evaluate, len(base), settings, checkpoint, made_by, force)
     chosen, chosen_fitness = state.best_theta, state.best_fitness
     if held_out:
         holdout = PopulationFitness(

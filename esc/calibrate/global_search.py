@@ -73,7 +73,7 @@ class SearchState:
     history: list[dict] = field(default_factory=list)
     top: list[tuple[float, np.ndarray]] = field(default_factory=list)
     done: bool = False
-    code: str = "unknown"
+    code: str = "unknown"  # the revision and device that computed it
 
 
 def clip_theta(theta: np.ndarray, bounds: float | None) -> np.ndarray:
@@ -143,17 +143,18 @@ def load_state(path: Path) -> SearchState | None:
 
 
 def code_of(state: SearchState) -> str:
-    """The revision that wrote a checkpoint; `unknown` for checkpoints older than the field."""
+    """The revision (and device) that wrote a checkpoint; `unknown` for checkpoints older than the field."""
     return getattr(state, "code", "unknown")
 
 
 def warn_if_checkpoint_of_other_code(state: SearchState, code: str, checkpoint: Path) -> None:
-    """A resumed search continues with this checkout's fitness: say so when the checkpoint's code differs."""
+    """A resumed search continues with this run's fitness: say so when the checkpoint's code or device
+    differs, since either can round the fitness otherwise."""
     made_by = code_of(state)
     if made_by != code:
         log.warning(
-            "the ESC checkpoint %s was written by the code at %s, and this checkout is %s: the search "
-            "continues with this code; delete the checkpoint to search from the start with it",
+            "the ESC checkpoint %s was written by %s, and this run is %s: the search continues here; "
+            "delete the checkpoint, or rerun with force=true, to search from the start",
             checkpoint,
             made_by,
             code,
@@ -163,15 +164,16 @@ def warn_if_checkpoint_of_other_code(state: SearchState, code: str, checkpoint: 
 def resumable_state(checkpoint: Path, code: str, force: bool) -> SearchState | None:
     """The checkpointed state to continue, or None to search from the start.
 
-    A forced run must compute with this checkout, so it does not resume a checkpoint of other code (the key
-    cannot see a code change); one of its own code, left by an interrupted forced run, it does resume."""
+    A forced run must compute with this checkout, so it does not resume a checkpoint of other code or
+    another device (the key cannot see either); one of its own, left by an interrupted forced run, it does
+    resume."""
     state = load_state(checkpoint)
     if state is None:
         return None
     if force and code_of(state) != code:
         log.info(
-            "force=true: the ESC checkpoint %s was written by the code at %s, and this checkout is %s: "
-            "searching from the start with this code, and overwriting that checkpoint",
+            "force=true: the ESC checkpoint %s was written by %s, and this run is %s: searching from the "
+            "start, and overwriting that checkpoint",
             checkpoint,
             code_of(state),
             code,
@@ -193,8 +195,8 @@ def search(
     """Minimise `evaluate` over θ from θ = 0 within the budget; resume from `checkpoint` if present.
 
     The budget counts every evaluation after θ = 0's, the shared shifts included. `code` (the checkout's
-    revision) is kept in the checkpoint: the key cannot see a code change, so a resume across one warns,
-    and a `force`d search starts over instead."""
+    revision and the device) is kept in the checkpoint: the key cannot see a change of either, so a resume
+    across one warns, and a `force`d search starts over instead."""
     state = resumable_state(checkpoint, code, force)
     if state is None:
         state = start_search(evaluate, dimension, settings)

@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from esc.calibrate.esc import calibrate_esc, split_holdout
+from esc.calibrate.global_search import load_state
 from esc.data.build import build_datamodule
 from esc.models.registry import build_adapter
 from esc.pipeline import quantize_model
@@ -73,6 +74,8 @@ def test_esc_run_records_fitness_history_and_is_never_worse_than_its_start(
     assert list(history.columns) == ["evals", "best_fitness", "sigma", "seconds"]
     assert history["evals"].tolist() == list(range(16, 97, 8))  # 16 shared shifts, then generations of 8
     assert history["best_fitness"].iloc[-1] == metrics["fitness_best"]
+    (checkpoint,) = (tmp_path / "ck").glob("*.pkl")
+    assert load_state(checkpoint).code == f"{metrics['git']} on {metrics['device']}"
     theta = pd.read_csv(tmp_path / "run" / "es_theta.csv")
     scales = {
         e["name"]: e["scale"]
