@@ -67,6 +67,16 @@ def warn_of_mixed_floats(table: str, summary: pd.DataFrame) -> None:
             )
 
 
+def esc_figure_runs(runs_of_tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ESC runs that the convergence and θ figures draw: test-split runs without weight PTQ, and of each
+    model and bit-width the newest experiment's seeds only, as in a table cell.
+
+    Tables share such cells (int4's ESC column and the ptq table's RTN one, say): pooled, one model's θ
+    would list a seed twice and its convergence would average searches of other budgets and presets."""
+    runs = pd.concat(runs_of_tables)
+    return latest_runs(runs.query("calibrator == 'esc' and ptq == 'none' and split == 'test'"))
+
+
 def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
     """One table and one figure per `table` tag and evaluated split found among the runs, and ESC's
     convergence and chosen θ over the tables that are not ablations; returns the names of the tables
@@ -88,14 +98,14 @@ def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
         warn_of_mixed_floats(name, summary)
         write_table(table_rows(summary, setting), results / "tables" / name)
         if setting is None:
-            esc_runs.append(latest_runs(runs_of_table).query("calibrator == 'esc'"))
+            esc_runs.append(runs_of_table)
             frame = table_frame(summary)
             save_figure(table_figure(frame), frame, results / "figures" / name)
         else:
             frame = ablation_frame(summary, setting)
             save_figure(ablation_figure(frame), frame, results / "figures" / name)
     if esc_runs:
-        esc = pd.concat(esc_runs)
+        esc = esc_figure_runs(esc_runs)
         for stem, frame, figure_of in (
             ("convergence", convergence_frame(esc), convergence_figure),
             ("esc_theta", theta_frame(esc), theta_figure),

@@ -58,9 +58,9 @@ THETA_COLUMNS = ["model", "bits", "seed", "position", "quantizer", "local_scale"
 
 def theta_frame(runs: pd.DataFrame) -> pd.DataFrame:
     """θ of every quantizer (log2 of ESC's scale over the local step's), per model, bit-width and seed, from
-    the es_theta.csv beside each ESC run without weight PTQ; `position` is the quantizer's module order."""
+    the es_theta.csv beside each ESC run; `position` is the quantizer's module order."""
     thetas = []
-    for run in runs.query("ptq == 'none'").itertuples(index=False):
+    for run in runs.itertuples(index=False):
         path = Path(run.run_dir) / THETA_FILE
         if path.is_file():
             theta = pd.read_csv(path)

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from omegaconf import OmegaConf
 
-from esc.apps.tables import write_results
+from esc.apps.tables import esc_figure_runs, write_results
 from esc.results.aggregate import CSV_COLUMNS
 from esc.results.store import load_runs
 from tests.apps.commands import run_app
@@ -89,3 +89,18 @@ def test_cells_of_one_model_that_disagree_on_its_float_metric_are_named_in_a_war
     write_results(load_runs(tmp_path), cfg)
     warnings = [r.getMessage() for r in caplog.records if "disagree on the float metric" in r.getMessage()]
     assert len(warnings) == 1 and "minmax W4A4: 99.00" in warnings[0] and "mse W4A4: 92.00" in warnings[0]
+
+
+def test_esc_figures_draw_one_experiment_per_model_and_bits_without_ptq_or_validation_runs():
+    def esc(seed: int, experiment: str, finished_at: str) -> dict:
+        record = minmax_record("test", 90.0) | {"calibrator": "esc", "seed": seed, "setting": None}
+        run = {"experiment": experiment, "finished_at": finished_at, "run_dir": f"{experiment}{seed}"}
+        return record | run
+
+    int4 = pd.DataFrame([esc(seed, "default", "2026-01-01") for seed in range(3)])
+    ptq = pd.DataFrame(
+        [esc(0, "rtn", "2026-01-02"), esc(0, "adaround", "2026-01-03") | {"ptq": "adaround"}]
+        + [esc(1, "screen", "2026-01-04") | {"split": "validation"}]
+    )
+    assert esc_figure_runs([int4, ptq])["run_dir"].tolist() == ["rtn0"]
+    assert sorted(esc_figure_runs([int4])["run_dir"]) == ["default0", "default1", "default2"]

@@ -38,13 +38,13 @@ def test_convergence_is_relative_to_the_start_and_averaged_over_seeds(tmp_path):
     assert set(frame["bits"]) == {"W4A4"}
 
 
-def theta_run(folder, seed: int, thetas: list[float], ptq: str = "none") -> dict:
+def theta_run(folder, seed: int, thetas: list[float]) -> dict:
     folder.mkdir()
     names = [f"layer{i}.input" for i in range(len(thetas))]
     pd.DataFrame({"quantizer": names, "local_scale": 0.5, "theta": thetas}).to_csv(
         folder / "es_theta.csv", index=False
     )
-    return {"run_dir": str(folder), "model": "ast_kws", "w_bits": 4, "a_bits": 4, "seed": seed, "ptq": ptq}
+    return {"run_dir": str(folder), "model": "ast_kws", "w_bits": 4, "a_bits": 4, "seed": seed}
 
 
 def test_theta_figure_has_a_panel_per_model_and_bits_with_the_mean_over_seeds(tmp_path):
@@ -52,7 +52,6 @@ def test_theta_figure_has_a_panel_per_model_and_bits_with_the_mean_over_seeds(tm
         [
             theta_run(tmp_path / "a", 0, [0.2, -0.4, 0.0]),
             theta_run(tmp_path / "b", 1, [0.4, 0.0, 0.0]),
-            theta_run(tmp_path / "c", 0, [1.0, 1.0, 1.0], ptq="gptq"),  # θ found on rounded weights: left out
         ]
     )
     frame = theta_frame(runs)
