@@ -23,39 +23,54 @@ from esc.quant import population_scales, quant_enabled
 log = logging.getLogger(__name__)
 
 
-def kl_rows(quantized: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """KL(float ‖ quantized) of the output posteriors, averaged over any frame/token axis."""
+def position_mean(values: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean per row over the positions (every axis after the first) that `mask` keeps; all where None."""
+    values = values.reshape(values.shape[0], -1)
+    if mask is None:
+        return values.mean(dim=1)
+    kept = mask.reshape(mask.shape[0], -1).to(values.dtype)
+    return (values * kept).sum(dim=1) / kept.sum(dim=1).clamp(min=1)
+
+
+def kl_rows(
+    quantized: torch.Tensor, reference: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """KL(float ‖ quantized) of the output posteriors, averaged over the frames/tokens that `mask` keeps."""
     log_q = F.log_softmax(quantized.float(), dim=-1)
     log_p = F.log_softmax(reference.float(), dim=-1)
-    kl = (log_p.exp() * (log_p - log_q)).sum(dim=-1)
-    return kl.reshape(kl.shape[0], -1).mean(dim=1)
+    return position_mean((log_p.exp() * (log_p - log_q)).sum(dim=-1), mask)
 
 
-def mse_rows(quantized: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """Mean squared error per row between quantized and float outputs (or embeddings)."""
-    return (quantized.float() - reference.float()).pow(2).reshape(quantized.shape[0], -1).mean(dim=1)
+def mse_rows(
+    quantized: torch.Tensor, reference: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean squared error per row between quantized and float outputs (or embeddings); with a `mask` of
+    their frames/tokens, over the kept ones only."""
+    squared = (quantized.float() - reference.float()).pow(2)
+    return position_mean(squared if mask is None else squared.mean(dim=-1), mask)
 
 
 @dataclass(frozen=True)
 class FitnessKind:
-    """Which outputs a fitness compares, what it caches from the float model, and the row loss."""
+    """Which outputs a fitness compares, what it caches from the float model, and the row loss (given the
+    mask of the output positions that carry each clip, or None)."""
 
     outputs: Callable[[SpeechAdapter, dict], torch.Tensor]
     reference: Callable[[SpeechAdapter, dict, list[str]], torch.Tensor]
-    rows: Callable[[SpeechAdapter, torch.Tensor, dict, torch.Tensor], torch.Tensor]
+    rows: Callable[[SpeechAdapter, torch.Tensor, dict, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
 
 FITNESS: dict[str, FitnessKind] = {
     "kl": FitnessKind(
-        lambda a, x: a.logits(x), lambda a, x, t: a.logits(x), lambda a, q, x, r: kl_rows(q, r)
+        lambda a, x: a.logits(x), lambda a, x, t: a.logits(x), lambda a, q, x, r, m: kl_rows(q, r, m)
     ),
     "mse": FitnessKind(
-        lambda a, x: a.embeddings(x), lambda a, x, t: a.embeddings(x), lambda a, q, x, r: mse_rows(q, r)
+        lambda a, x: a.embeddings(x), lambda a, x, t: a.embeddings(x), lambda a, q, x, r, m: mse_rows(q, r, m)
     ),
     "task": FitnessKind(
         lambda a, x: a.logits(x),
         lambda a, x, t: a.references(t),
-        lambda a, q, x, r: a.per_example_loss(q, x, r),
+        lambda a, q, x, r, m: a.per_example_loss(q, x, r),
     ),
 }
 
@@ -94,7 +109,7 @@ class PopulationFitness:
         self.kind = FITNESS[kind]
         self.chunk_rows = chunk_rows
         self.precision = precision
-        self.batches: list[tuple[dict, torch.Tensor]] = []
+        self.batches: list[tuple[dict, torch.Tensor, torch.Tensor | None]] = []
         self.clips = 0
         with torch.no_grad(), quant_enabled(adapter.model, False):
             for batch in loader:
@@ -105,7 +120,9 @@ class PopulationFitness:
                         f"es.fitness={kind} needs class targets, but this model's targets are "
                         "transcripts; use es.fitness=kl or es.fitness=mse for ASR models"
                     )
-                self.batches.append((inputs, reference))
+                # Frames and tokens past a clip's end would dilute its loss by the batch's longest clip.
+                mask = adapter.output_mask(inputs, batch["lengths"])
+                self.batches.append((inputs, reference, mask))
                 self.clips += len(batch["targets"])
         if not self.clips:
             raise ValueError("the ESC fitness set is empty: no calibration clip to score candidates on")
@@ -114,13 +131,13 @@ class PopulationFitness:
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
         """Mean fitness over the clips for each row of `candidates` (P, N); lower is better."""
         total = torch.zeros(len(candidates), dtype=torch.float64)
-        for inputs, reference in self.batches:
+        for inputs, reference, mask in self.batches:
             rows = len(reference)
             start = 0
             while start < len(candidates):
                 chunk = candidates[start : start + max(1, self.chunk_rows // rows)]
                 try:
-                    losses = self.chunk_losses(inputs, reference, chunk)
+                    losses = self.chunk_losses(inputs, reference, mask, chunk)
                 except torch.OutOfMemoryError:
                     self.shrink_chunk(rows, len(chunk))
                     continue
@@ -132,13 +149,17 @@ class PopulationFitness:
             )
         return total / self.clips
 
-    def chunk_losses(self, inputs: dict, reference: torch.Tensor, chunk: torch.Tensor) -> torch.Tensor:
+    def chunk_losses(
+        self, inputs: dict, reference: torch.Tensor, mask: torch.Tensor | None, chunk: torch.Tensor
+    ) -> torch.Tensor:
         """Summed loss over this batch's clips for each candidate of `chunk`, in one forward."""
         rows = len(reference)
         repeated = {k: repeat_rows(v, len(chunk)) for k, v in inputs.items()}
         with population_scales(self.adapter.model, chunk), self.precision():
             outputs = self.kind.outputs(self.adapter, repeated)
-        losses = self.kind.rows(self.adapter, outputs, repeated, repeat_rows(reference, len(chunk)))
+        if mask is not None:
+            mask = repeat_rows(mask, len(chunk))
+        losses = self.kind.rows(self.adapter, outputs, repeated, repeat_rows(reference, len(chunk)), mask)
         return losses.reshape(len(chunk), rows).sum(dim=1).double().cpu()
 
     def shrink_chunk(self, rows: int, candidates: int) -> None:

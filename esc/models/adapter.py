@@ -71,6 +71,11 @@ class SpeechAdapter(nn.Module, ABC):
         """Inputs for scoring the model's outputs; decoders add their teacher-forcing tokens here."""
         return inputs
 
+    def output_mask(self, inputs: dict[str, torch.Tensor], lengths: torch.Tensor) -> torch.Tensor | None:
+        """Which output positions of `logits(inputs)` (rows × frames or tokens) carry each clip, for the
+        fitness to average over; None where every position does (one output per clip)."""
+        return None
+
     def embeddings(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """The model-level vectors that an output-MSE calibration loss compares (logits by default)."""
         return self.logits(inputs)

@@ -30,6 +30,12 @@ class CTCAdapter(SpeechAdapter):
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.model(**inputs).logits
 
+    def output_mask(self, inputs: dict[str, torch.Tensor], lengths: torch.Tensor) -> torch.Tensor:
+        """The frames within each clip's waveform: the batch pads shorter clips to the longest."""
+        frames_of = self.model._get_feat_extract_output_lengths
+        padded = int(frames_of(torch.tensor(inputs["input_values"].shape[-1])))
+        return torch.arange(padded, device=self.device) < frames_of(lengths.to(self.device))[:, None]
+
     def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> list[str]:
         return [normalise_transcript(text) for text in self.preprocessor.batch_decode(logits.argmax(dim=-1))]
 

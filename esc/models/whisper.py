@@ -57,6 +57,12 @@ class WhisperAdapter(SpeechAdapter):
             "decoder_input_ids": torch.cat([prefix.expand(len(generated), -1), generated], dim=1)
         }
 
+    def output_mask(self, inputs: dict[str, torch.Tensor], lengths: torch.Tensor) -> torch.Tensor:
+        """The teacher-forced positions up to the one that predicts end-of-text: `generate` pads a finished
+        transcript with that token, and the scores after it predict nothing."""
+        ended = inputs["decoder_input_ids"] == self.preprocessor.tokenizer.eos_token_id
+        return ended.cumsum(dim=1) == 0
+
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """Teacher-forced token scores; `inputs` must carry `decoder_input_ids` (see `reference_inputs`)."""
         return self.model(

@@ -78,6 +78,31 @@ def test_unknown_fitness_and_an_empty_chunk_are_refused(quantized_ast):
         PopulationFitness(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=0)
 
 
+def test_positions_the_mask_leaves_out_do_not_count_in_kl_or_mse_rows():
+    reference = torch.randn(2, 5, 7, generator=torch.Generator().manual_seed(3))
+    quantized = reference + 0.1 * torch.randn(2, 5, 7, generator=torch.Generator().manual_seed(4))
+    # The padding past the first clip's end, where the outputs mean nothing and may differ widely.
+    quantized[0, 3:] = 5 * torch.randn(2, 7, generator=torch.Generator().manual_seed(5))
+    mask = torch.arange(5) < torch.tensor([3, 5])[:, None]
+    for rows in (kl_rows, mse_rows):
+        masked = rows(quantized, reference, mask).tolist()
+        assert masked[0] == pytest.approx(rows(quantized[:1, :3], reference[:1, :3]).item(), rel=1e-6)
+        assert masked[1] == pytest.approx(rows(quantized[1:], reference[1:]).item(), rel=1e-6)
+        assert rows(quantized, reference)[0].item() > 10 * masked[0]
+
+
+def test_a_ctc_clip_is_scored_on_the_frames_of_its_own_waveform(tmp_path):
+    adapter = CTCAdapter.load(str(save_tiny_wav2vec2_ctc(tmp_path / "ctc", ["AB C"]))).eval()
+    lengths = torch.tensor([16000, 6000])
+    inputs = adapter.features(torch.randn(2, 16000), lengths)
+    with torch.no_grad():
+        logits = adapter.logits(inputs)
+    mask = adapter.output_mask(inputs, lengths)
+    frames = adapter.model._get_feat_extract_output_lengths(lengths).tolist()
+    assert mask.shape == logits.shape[:2] and frames[0] == logits.shape[1] > frames[1]
+    assert mask.sum(dim=1).tolist() == frames and not mask[1, frames[1] :].any()
+
+
 def test_task_fitness_on_transcripts_asks_for_kl_or_mse(tiny_corpora, tmp_path):
     data = data_config(tiny_corpora["asr"], "asr", batch_size=4, calib_size=4)
     datamodule = build_datamodule(data)
@@ -92,10 +117,10 @@ class SmallMemory(PopulationFitness):
 
     limit = 12
 
-    def chunk_losses(self, inputs: dict, reference: torch.Tensor, chunk: torch.Tensor) -> torch.Tensor:
+    def chunk_losses(self, inputs: dict, reference: torch.Tensor, mask, chunk: torch.Tensor) -> torch.Tensor:
         if len(chunk) * len(reference) > self.limit:
             raise torch.OutOfMemoryError("simulated: too many rows for this device")
-        return super().chunk_losses(inputs, reference, chunk)
+        return super().chunk_losses(inputs, reference, mask, chunk)
 
 
 def test_an_out_of_memory_forward_halves_the_chunk_and_keeps_the_fitness(quantized_ast):

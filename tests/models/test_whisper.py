@@ -74,3 +74,10 @@ def test_loss_is_a_finite_scalar_with_gradients(tmp_path: Path, inputs):
     loss.backward()
     assert loss.ndim == 0 and torch.isfinite(loss)
     assert adapter.model.model.decoder.embed_tokens.weight.grad is not None
+
+
+def test_only_positions_up_to_the_one_predicting_end_of_text_are_scored(adapter):
+    eos = adapter.preprocessor.tokenizer.eos_token_id
+    ids = torch.tensor([[5, 6, 7, eos, eos], [5, 6, eos, eos, eos]])  # generate pads a finished row with eos
+    mask = adapter.output_mask({"decoder_input_ids": ids}, torch.tensor([16000, 9000]))
+    assert mask.tolist() == [[True] * 3 + [False] * 2, [True] * 2 + [False] * 3]
