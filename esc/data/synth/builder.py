@@ -52,11 +52,16 @@ def _render_chunk(args: tuple[CorpusPlan, int, Path]) -> int:
 
 
 def is_complete(root: Path, plan: CorpusPlan) -> bool:
-    """True when `root` holds this exact plan's corpus with every clip present."""
+    """True when `root` holds this exact plan's corpus with every clip, list, transcript and noise file."""
     manifest = read_manifest(root)
     if manifest is None or manifest["fingerprint"] != plan.fingerprint(GENERATOR_VERSION):
         return False
-    return all((root / clip.path).is_file() for clip in plan.clips)
+    files = (
+        [clip.path for clip in plan.clips]
+        + list(plan.text_files)
+        + [noise.path for noise in plan.noise_files]
+    )
+    return all((root / relative).is_file() for relative in files)
 
 
 def _prepare_staging(staging: Path, fingerprint: str) -> None:
@@ -91,8 +96,12 @@ def _corpus_sha256(staging: Path) -> str:
 
 
 def build_corpus(plan: CorpusPlan, root: Path, workers: int | None = None, overwrite: bool = False) -> Path:
-    """Synthesise `plan` into `root` unless that exact corpus is already there; return `root`."""
-    root = Path(root)
+    """Synthesise `plan` into `root` unless that exact corpus is already there; return `root`.
+
+    A symlinked root is followed, so the corpus is staged on the disk it points to and replaces the folder
+    there (the link itself cannot be removed like a folder).
+    """
+    root = Path(root).resolve()
     fingerprint = plan.fingerprint(GENERATOR_VERSION)
     if is_complete(root, plan):
         log.info("%s: complete corpus with a matching manifest, nothing to do", root)

@@ -74,6 +74,25 @@ def test_damaged_corpus_with_its_own_manifest_is_rebuilt(tmp_path):
     assert is_complete(root, plan)
 
 
+@pytest.mark.parametrize("lost", ["iden_split.txt", "a clip"])
+def test_a_corpus_missing_a_split_list_or_a_clip_is_incomplete_and_rebuilt(tiny_corpora, tmp_path, lost):
+    plan = make_plan("sid", "tiny", 0)
+    root = build_corpus(plan, tmp_path / "sid")
+    (root / (plan.clips[0].path if lost == "a clip" else lost)).unlink()
+    assert not is_complete(root, plan)
+    build_corpus(plan, root)
+    assert file_bytes(root) == file_bytes(tiny_corpora["sid"])
+
+
+def test_a_symlinked_root_gets_the_corpus_in_the_folder_it_points_to(tiny_corpora, tmp_path):
+    target = tmp_path / "disk" / "sid"
+    target.mkdir(parents=True)
+    link = tmp_path / "sid"
+    link.symlink_to(target)
+    build_corpus(make_plan("sid", "tiny", 0), link)
+    assert link.is_symlink() and file_bytes(target) == file_bytes(tiny_corpora["sid"])
+
+
 def test_interrupted_build_leaves_no_root_and_resumes_to_identical_bytes(tiny_corpora, tmp_path):
     root = tmp_path / "kws"
     staging = tmp_path / "kws.partial"
