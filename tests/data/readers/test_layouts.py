@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from torchaudio.datasets import LIBRISPEECH, SPEECHCOMMANDS, VoxCeleb1Identification
 
 from esc.data.readers import READERS
@@ -106,3 +108,17 @@ def test_speaker_id_splits_share_identities_but_never_a_recording_session(tiny_c
     assert identities["train"] == identities["validation"] == identities["test"]
     assert not videos["train"] & videos["test"] and not videos["train"] & videos["validation"]
     assert not videos["validation"] & videos["test"]
+
+
+def test_voxceleb1_split_codes_one_two_three_are_train_validation_test(tmp_path):
+    # iden_split.txt's own convention, written by hand: the synthetic corpus could not catch a swap.
+    sessions = {"train": ("1", "train_video"), "validation": ("2", "dev_video"), "test": ("3", "test_video")}
+    lines = []
+    for code, video in sessions.values():
+        clip = tmp_path / "wav" / "id10001" / video / "00001.wav"
+        clip.parent.mkdir(parents=True)
+        sf.write(clip, np.zeros(1600, dtype=np.float32), 16000)
+        lines.append(f"{code} id10001/{video}/00001.wav\n")
+    (tmp_path / "iden_split.txt").write_text("".join(lines))
+    for split, (_, video) in sessions.items():
+        assert [e.path.parent.name for e in READERS["voxceleb1"](tmp_path, split)] == [video]
