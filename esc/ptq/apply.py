@@ -146,13 +146,13 @@ def _observe(adapter: SpeechAdapter, loader: DataLoader, layers: dict, statistic
 def _layer_rows(
     adapter: SpeechAdapter, inputs: dict, name: str, layer: nn.Module, quantized: bool
 ) -> torch.Tensor:
-    """The rows one layer sees in one forward pass; its input quantizer applied when `quantized`."""
+    """The rows one layer sees in one scoring forward pass; its input quantizer applied when `quantized`."""
     seen: list[torch.Tensor] = []
     with (
         quant_enabled(adapter.model, quantized),
         observing_inputs({name: layer}, lambda _, rows: seen.append(rows), quantized),
     ):
-        adapter.predict(inputs)
+        adapter.logits(inputs)
     return torch.cat(seen)
 
 
@@ -160,9 +160,14 @@ def _layer_rows(
 def _observe_paired(
     adapter: SpeechAdapter, loader: DataLoader, name: str, layer: nn.Module, statistics
 ) -> None:
-    """The layer's inputs in the quantized model, paired with the float model's at the same positions."""
+    """The layer's inputs in the quantized model, paired with the float model's at the same positions.
+
+    Both passes score the same inputs: a decoder is teacher-forced on the float model's own transcript,
+    since two generations (float, quantized) can decode other tokens, or other lengths, row by row.
+    """
     for batch in loader:
-        inputs = adapter.features(batch["waveforms"], batch["lengths"])
+        with quant_enabled(adapter.model, False):
+            inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
         float_rows = _layer_rows(adapter, inputs, name, layer, quantized=False)
         statistics(name, _layer_rows(adapter, inputs, name, layer, quantized=True), float_rows)
 

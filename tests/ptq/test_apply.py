@@ -9,11 +9,13 @@ from omegaconf import OmegaConf
 from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
-from esc.ptq.apply import SampledRows, apply_ptq, check_ptq
+from esc.models.whisper import WhisperAdapter
+from esc.ptq.apply import SampledRows, _observe_paired, apply_ptq, check_ptq
 from esc.ptq.layer_inputs import rounding_layers
-from esc.quant import quant_enabled, quantize
+from esc.quant import QuantConfig, calibrate_activations, collecting_statistics, quant_enabled, quantize
 from tests.test_configs import compose_config
 from tests.tiny_data import data_config
+from tests.tiny_models import save_tiny_whisper
 
 QUANT = {
     "w_bits": 4,
@@ -92,6 +94,33 @@ def test_sampled_rows_are_uniform_over_batches_and_keep_the_float_inputs_paired(
     assert len(rows.unique()) == 400
     per_batch = torch.bincount((rows.squeeze(1) // 500).long(), minlength=8)
     assert per_batch.min() >= 25 and per_batch.max() <= 75, per_batch  # 50 each expected
+
+
+def test_activations_first_pairs_a_decoders_rows_on_one_transcript_even_when_decoding_diverges(tmp_path):
+    adapter = WhisperAdapter.load(str(save_tiny_whisper(tmp_path / "whisper")), max_new_tokens=4).eval()
+    quantize(adapter.model, QuantConfig(w_bits=3, a_bits=3))
+    batch = {"waveforms": torch.randn(2, 16000, generator=torch.Generator().manual_seed(0))}
+    batch["lengths"] = torch.tensor([16000, 9000])
+    inputs = adapter.features(batch["waveforms"], batch["lengths"])
+    with torch.no_grad(), collecting_statistics(adapter.model):
+        adapter.logits(adapter.reference_inputs(inputs))
+    calibrate_activations(adapter.model)
+    generate = adapter.model.generate
+    calls = []
+
+    def diverging(*args, max_new_tokens: int, **kwargs):
+        # A quantized model may decode longer than the float one: any decoding after the first does here.
+        calls.append(max_new_tokens)
+        return generate(*args, max_new_tokens=max_new_tokens + 2 * (len(calls) - 1), **kwargs)
+
+    adapter.model.generate = diverging
+    name = next(n for n in rounding_layers(adapter.model) if "decoder.layers.0.fc1" in n)
+    paired = []
+    _observe_paired(
+        adapter, [batch], name, rounding_layers(adapter.model)[name], lambda _, r, f: paired.append((r, f))
+    )
+    ((rows, float_rows),) = paired
+    assert rows.shape == float_rows.shape
 
 
 def test_unknown_ptq_method_lists_the_choices(setup):
