@@ -60,10 +60,13 @@ class GrowingHistogram:
             return
         # Whole old bins prepended below the current start.
         shift = math.ceil((self.low - value_min) / self.width + _SLACK) if value_min < self.low else 0
-        needed = (value_max - self.low) / self.width + shift + _SLACK  # span in old bins from the new start
-        factor = max(math.ceil(needed / self.bins), math.ceil((shift + self.bins) / self.bins))
+        # The new range spans the new data and the old bins that hold counts, not the old range's empty top:
+        # carried along, that empty top doubled the width at every new minimum of a signed histogram.
+        occupied = int(self.counts.nonzero().max()) + 1 if self.counts.any() else 0
+        needed = max((value_max - self.low) / self.width + _SLACK, occupied) + shift  # in old bins
+        factor = math.ceil(needed / self.bins)
         # Python ints: after a constant first batch the factor and shift can exceed int64.
-        new_index = torch.tensor([(shift + i) // factor for i in range(self.bins)])
-        self.counts = torch.zeros_like(self.counts).index_add_(0, new_index, self.counts)
+        new_index = torch.tensor([(shift + i) // factor for i in range(occupied)], dtype=torch.long)
+        self.counts = torch.zeros_like(self.counts).index_add_(0, new_index, self.counts[:occupied])
         self.low -= shift * self.width
         self.width *= factor

@@ -59,3 +59,17 @@ def test_centres_lie_midway_between_edges() -> None:
     _add(histogram, torch.tensor([0.0, 4.0]))
     edges = histogram.edges()
     assert torch.allclose(histogram.centres(), (edges[1:] + edges[:-1]) / 2)
+
+
+def test_new_minimums_of_a_signed_histogram_do_not_compound_its_bin_width() -> None:
+    # Ten batches of one distribution, each with a slightly lower minimum: the range must stay near the
+    # data's, where carrying the old range's empty top doubled the width at every new minimum.
+    generator = torch.Generator().manual_seed(2)
+    histogram = GrowingHistogram(2048)
+    batches = [torch.randn(4000, generator=generator) * 3 + 1 for _ in range(10)]
+    for values in batches:
+        _add(histogram, values)
+    seen = torch.cat(batches)
+    span = float(seen.max() - seen.min())
+    assert histogram.high - histogram.low <= 2 * span
+    assert histogram.counts.sum() == seen.numel()
