@@ -25,10 +25,14 @@ def float_key(cfg: DictConfig) -> str:
 
 
 def cached_float_metric(cfg: DictConfig, compute: Callable[[], float]) -> float:
-    """The float metric from the cache under `cfg.float_cache`, computing and storing it when absent."""
+    """The float metric from the cache under `cfg.float_cache`, computing and storing it when absent.
+
+    `force=true` computes it again and replaces the entry: the key cannot see a code change, and a forced
+    run must not pair a fresh quantized metric with a float one that older code computed.
+    """
     folder = Path(cfg.float_cache)
     entry = folder / f"{float_key(cfg)}.json"
-    if entry.is_file():
+    if entry.is_file() and not cfg.get("force", False):
         return float(json.loads(entry.read_text())["float"])
     value = compute()
     folder.mkdir(parents=True, exist_ok=True)

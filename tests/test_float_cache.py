@@ -1,0 +1,16 @@
+"""The float-metric cache: one evaluation per model and data, recomputed only when a run is forced."""
+
+from __future__ import annotations
+
+from esc.float_cache import cached_float_metric
+from tests.test_configs import compose_config
+
+
+def test_a_cached_float_metric_is_reused_unless_the_run_is_forced(tmp_path):
+    values = iter([98.0, 97.5])
+    cfg = compose_config("run", [f"float_cache={tmp_path}"])
+    assert cached_float_metric(cfg, lambda: next(values)) == 98.0
+    assert cached_float_metric(cfg, lambda: 0.0) == 98.0
+    forced = compose_config("run", [f"float_cache={tmp_path}", "force=true"])
+    assert cached_float_metric(forced, lambda: next(values)) == 97.5
+    assert cached_float_metric(cfg, lambda: 0.0) == 97.5, "the forced value replaces the entry"
