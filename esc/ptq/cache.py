@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
+from esc.atomic_files import write_bytes_atomically
 from esc.data.synth.manifest import corpus_stamp
 from esc.ptq.layer_inputs import rounding_layers
 from esc.records import payload_key, weights_stamp
@@ -55,8 +56,7 @@ def cached_rounding(cfg: DictConfig, model: nn.Module, round_weights: Callable[[
         return time.perf_counter() - started
     seconds = round_weights()
     entry.parent.mkdir(parents=True, exist_ok=True)
-    partial = entry.with_suffix(".partial")
     rounded = {name: layer.weight_quantizer.fake_weight.contiguous().cpu() for name, layer in layers.items()}
-    save_file(rounded, partial)
-    partial.replace(entry)
+    # Parallel jobs of a sweep can share a key and finish together: each stages its own file.
+    write_bytes_atomically(entry, save(rounded))
     return seconds

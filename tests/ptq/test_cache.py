@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from omegaconf import OmegaConf
 
 from esc.calibrate.standard import quant_config
@@ -65,3 +68,19 @@ def test_a_second_run_loads_the_rounding_instead_of_computing_it(tiny_corpora, t
         for n, layer in restored.items()
     )
     assert any(not restored[n].weight_quantizer.fake_weight.equal(w) for n, w in rtn.items())
+
+
+def test_jobs_that_share_a_rounding_key_can_finish_it_together(tiny_ast_dir, tmp_path):
+    # A sweep's w4a4 and w4a8 jobs share a key: with one staging name, a job whose file another had
+    # renamed away failed after its whole rounding.
+    cfg = OmegaConf.merge(run_config("quant=w4a8"), {"ptq_cache": str(tmp_path)})
+    adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
+    quantize(adapter.model, quant_config(cfg.quant))
+    together = threading.Barrier(4)
+
+    def job(_) -> float:
+        return cached_rounding(cfg, adapter.model, lambda: together.wait() * 0.0)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(job, range(4))) == [0.0] * 4
+    assert [p.name for p in tmp_path.iterdir()] == [f"gptq-{rounding_key(cfg)}.safetensors"]
