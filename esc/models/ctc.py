@@ -37,7 +37,13 @@ class CTCAdapter(SpeechAdapter):
         return torch.arange(padded, device=self.device) < frames_of(lengths.to(self.device))[:, None]
 
     def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> list[str]:
-        return [normalise_transcript(text) for text in self.preprocessor.batch_decode(logits.argmax(dim=-1))]
+        """Greedy transcripts, each from its own clip's frames where the inputs say where a clip ends (an
+        attention mask): decoded over the padding, a clip's transcript would depend on its batch."""
+        ids = logits.argmax(dim=-1)
+        if "attention_mask" in inputs:
+            frames = self.model._get_feat_extract_output_lengths(inputs["attention_mask"].sum(dim=-1))
+            ids = [row[: int(n)] for row, n in zip(ids, frames, strict=True)]
+        return [normalise_transcript(text) for text in self.preprocessor.batch_decode(ids)]
 
     def references(self, targets: list[str]) -> list[str]:
         return [normalise_transcript(target) for target in targets]
