@@ -8,7 +8,10 @@ from typing import TypeVar
 
 from huggingface_hub.errors import HFValidationError
 
+from esc.config import PROJECT_ROOT
+
 T = TypeVar("T")
+ZOO = PROJECT_ROOT / "zoo"
 
 
 class ModelNotAvailableError(OSError):
@@ -23,8 +26,15 @@ def load_pretrained(load: Callable[[str], T], pretrained: str) -> T:
     try:
         return load(pretrained)
     except (OSError, HFValidationError) as error:
-        if Path(pretrained).is_dir():
+        folder = Path(pretrained)
+        if folder.is_dir():
             raise
+        if folder.parent == ZOO:
+            raise ModelNotAvailableError(
+                f"model.pretrained={pretrained} is an embedded model that zoo/ does not ship yet: train it "
+                f"with `esc-train model={folder.name}`, or pick a shipped one "
+                f"({', '.join(sorted(p.name for p in ZOO.iterdir() if p.is_dir()))})"
+            ) from None
         raise ModelNotAvailableError(
             f"model.pretrained={pretrained!r} is not a local folder and could not be loaded from the hub "
             f"({type(error).__name__}). Download it first on a machine with network "

@@ -1,0 +1,21 @@
+"""Loading checkpoints: a failure says what to do, for a hub id and for an embedded model not trained yet."""
+
+from __future__ import annotations
+
+import pytest
+
+from esc.models.hub import ZOO, ModelNotAvailableError, load_pretrained
+
+
+def unreachable(pretrained: str):
+    raise OSError(f"{pretrained} is not cached")
+
+
+def test_an_embedded_model_that_zoo_does_not_ship_says_to_train_it():
+    with pytest.raises(ModelNotAvailableError, match=r"esc-train model=not_trained_yet`.*ast_kws, ecapa_sid"):
+        load_pretrained(unreachable, str(ZOO / "not_trained_yet"))
+
+
+def test_a_hub_id_that_is_not_cached_says_to_download_it_first():
+    with pytest.raises(ModelNotAvailableError, match="hf download nobody/no-such-model"):
+        load_pretrained(unreachable, "nobody/no-such-model")
