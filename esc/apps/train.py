@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 def main(cfg: DictConfig) -> None:
     """Build the model that `model.architecture` describes, fit it, test it, ship it."""
     refuse_existing_entry(Path(cfg.model.pretrained), cfg.overwrite)
+    if cfg.data.get("eval_split", "test") != "test":
+        raise ValueError(
+            f"data.eval_split={cfg.data.eval_split}: esc-train records the test split's metric in card.json "
+            "(float_test); drop the override (training already reports the validation metric per epoch)"
+        )
     L.seed_everything(cfg.seed, workers=True)
     arch = plain_options(cfg.model.architecture)
     datamodule = build_datamodule(cfg.data)

@@ -71,3 +71,17 @@ def test_one_epoch_model_round_trips_through_zoo_folder_to_its_card_metric(
     assert retrained.returncode != 0
     assert "overwrite=true" in retrained.stderr
     assert json.loads((zoo / "card.json").read_text()) == card
+
+
+def test_a_card_is_never_written_from_the_validation_split(tiny_corpora, tmp_path):
+    zoo = tmp_path / "zoo" / "ecapa_sid"
+    result = run_app(
+        "train",
+        tmp_path / "train",
+        "model=ecapa_sid",
+        f"data.root={tiny_corpora['sid']}",
+        f"model.pretrained={zoo}",
+        "data.eval_split=validation",
+    )
+    assert result.returncode != 0 and "data.eval_split=validation" in result.stderr
+    assert not zoo.exists()
