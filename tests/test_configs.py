@@ -9,7 +9,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from esc.config import CONFIG_DIR
+from esc.config import CONFIG_DIR, PROJECT_ROOT
 
 CONF = Path(CONFIG_DIR)
 GROUP_ROOTS = {"corpus": "data"}  # groups composed under a root other than run.yaml
@@ -80,3 +80,11 @@ def test_every_sweep_point_of_every_experiment_composes_and_resolves(experiment)
 @pytest.mark.parametrize(("table", "setting"), OmegaConf.load(CONF / "tables.yaml").ablations.items())
 def test_every_ablation_table_names_a_setting_its_experiment_sweeps(table, setting):
     assert any(point.startswith(f"{setting}=") for point in sweep_points(table))
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_every_app_writes_its_runs_under_the_checkouts_outputs_from_any_cwd(root):
+    # reuse_from, float_cache and esc-tables look in <checkout>/outputs: runs started elsewhere go there too.
+    hydra = compose_config(root, [], hydra=True).hydra
+    folders = [hydra.run.dir] + ([hydra.sweep.dir] if root == "run" else [])
+    assert all(Path(folder).is_relative_to(PROJECT_ROOT / "outputs") for folder in folders)
