@@ -17,8 +17,19 @@ from esc.config import PROJECT_ROOT
 from esc.data.synth.manifest import corpus_stamp
 
 # Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
-_UNHASHED_KEYS = ("hydra", "output_dir", "reuse_from", "force", "logger", "fused_fake_quant")
-SEARCHING_CALIBRATOR = "esc"  # the one calibrator that draws on `seed`
+_UNHASHED_KEYS = (
+    "hydra",
+    "output_dir",
+    "reuse_from",
+    "force",
+    "logger",
+    "fused_fake_quant",
+    "float_cache",
+    "ptq_cache",
+)
+# Where and how often ESC saves its search, not what it finds.
+_UNHASHED_ES_KEYS = ("checkpoint_dir", "checkpoint_every")
+SEARCHING_CALIBRATOR = "esc"  # the one calibrator that draws on `seed` and on the `es` settings
 
 
 def weights_stamp(pretrained: str) -> list:
@@ -35,13 +46,15 @@ def payload_key(payload: dict, length: int = 20) -> str:
 
 
 def experiment_settings(container: dict, keep_seed: bool) -> dict:
-    """A config's settings less its output paths and run controls, and less its seeds unless `keep_seed`:
-    what tells one experiment from another."""
+    """What tells one experiment from another: a config's settings less its output paths, caches and run
+    controls, less the `es` group unless ESC searches, and less its seeds unless `keep_seed`."""
     settings = {key: value for key, value in container.items() if key not in _UNHASHED_KEYS}
+    es = settings.pop("es", None)
+    if isinstance(es, dict) and settings.get("calibrator", {}).get("name") == SEARCHING_CALIBRATOR:
+        dropped = _UNHASHED_ES_KEYS if keep_seed else (*_UNHASHED_ES_KEYS, "seed")
+        settings["es"] = {key: value for key, value in es.items() if key not in dropped}
     if not keep_seed:
         settings.pop("seed", None)
-        if isinstance(settings.get("es"), dict):
-            settings["es"] = {key: value for key, value in settings["es"].items() if key != "seed"}
     return settings
 
 
@@ -50,8 +63,9 @@ def config_hash(cfg: DictConfig) -> str:
 
     A local checkpoint's files count too, so a retrained zoo model never reuses its predecessor's runs, and
     so does a synthetic corpus's audio hash, so a rebuilt corpus never reuses runs made on the old one.
-    Only ESC's search draws on `seed` (a calibration subset that follows it is in `data`), so a run of any
-    other calibrator hashes without it: a seed sweep computes that run once and its other seeds reuse it.
+    Only ESC's search draws on `seed` and on `es` (a calibration subset that follows the seed is in `data`),
+    so a run of any other calibrator hashes without them: a seed sweep, or a sweep under another es preset,
+    computes that run once and reuses it.
     """
     resolved = OmegaConf.to_container(cfg, resolve=True)
     searching = resolved.get("calibrator", {}).get("name") == SEARCHING_CALIBRATOR

@@ -35,6 +35,19 @@ def test_the_seed_leaves_the_hash_of_a_calibrator_that_does_not_search_unchanged
     assert hash_of(f"calibrator={calibrator}") == hash_of(f"calibrator={calibrator}", "seed=1")
 
 
+@pytest.mark.parametrize("calibrator", ["minmax", "mse"])
+def test_es_settings_leave_the_hash_of_a_calibrator_that_does_not_search_unchanged(calibrator):
+    assert hash_of(f"calibrator={calibrator}") == hash_of(
+        f"calibrator={calibrator}", "es=cpu", "es.sigma=0.3"
+    )
+
+
+def test_where_caches_and_checkpoints_go_leaves_every_hash_unchanged(tmp_path):
+    moved = (f"float_cache={tmp_path}", f"ptq_cache={tmp_path}", f"es.checkpoint_dir={tmp_path}")
+    for calibrator in ("calibrator=minmax", "calibrator=esc"):
+        assert hash_of(calibrator) == hash_of(calibrator, *moved, "es.checkpoint_every=2")
+
+
 def test_a_calibration_subset_that_follows_the_seed_still_changes_the_hash():
     follows = "data.calib_seed=${seed}"
     assert hash_of("calibrator=mse", follows) != hash_of("calibrator=mse", follows, "seed=1")
