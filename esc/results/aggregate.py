@@ -21,14 +21,16 @@ def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
     A rerun supersedes an older run of its seed, and a sweep with changed settings (another es preset, say)
     supersedes the whole older sweep, so a cell never averages seeds of two experiments.
     """
-    ordered = _with_known_experiments(runs).sort_values("finished_at")
+    ordered = _blank_where_missing(runs, "experiment").sort_values("finished_at")
     newest = ordered.groupby(COLUMN_KEY, dropna=False, sort=False)["experiment"].transform("last")
     return ordered[ordered["experiment"] == newest].drop_duplicates(RUN_KEY, keep="last")
 
 
-def _with_known_experiments(runs: pd.DataFrame) -> pd.DataFrame:
-    # Frames built without the key (records read elsewhere) count as one experiment per cell.
-    return runs.assign(experiment=runs.get("experiment", pd.Series(None, index=runs.index)).fillna(""))
+def _blank_where_missing(runs: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """`runs` with each of `columns`, '' where a record lacks it: such records cannot be told apart (frames
+    built without the experiment key count as one experiment per cell)."""
+    blank = pd.Series(None, index=runs.index)
+    return runs.assign(**{column: runs.get(column, blank).fillna("") for column in columns})
 
 
 def one_row_per_experiment(runs: pd.DataFrame) -> pd.DataFrame:
@@ -52,8 +54,7 @@ def hidden_by_other_configs(runs: pd.DataFrame) -> pd.DataFrame:
 
     Columns `run_dir` and `kept_run_dir` (the cell's newest run); a superseded rerun of a config the cell
     keeps for that seed (same config hash) is not listed."""
-    runs = _with_known_experiments(runs)
-    runs = runs.assign(config_hash=runs.get("config_hash", pd.Series(None, index=runs.index)).fillna(""))
+    runs = _blank_where_missing(runs, "experiment", "config_hash")
     kept = latest_runs(runs)
     superseded = kept[[*RUN_KEY, "config_hash"]].assign(superseded=True)
     left_out = runs.drop(index=kept.index).merge(superseded, on=[*RUN_KEY, "config_hash"], how="left")
