@@ -1,8 +1,8 @@
 """SpeechBrain ECAPA-TDNN speaker classifiers behind the adapter, in EncoderClassifier folders both ways.
 
 The adapter's `model` is the EncoderClassifier's `mods` (features, normalisation, ECAPA, classifier), so
-quantization reaches every Conv1d/Linear module of the embedding model and the classifier. The classifier's
-cosine layer is a bare weight in `F.linear`, not a module: it stays float for now (see the README).
+quantization reaches every Conv1d/Linear module of the embedding model and the classifier, whose cosine
+layer (a bare weight in `F.linear`) esc.quant.cosine quantizes as a matmul.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Weight post-training quantization: GPTQ and AdaRound rounding for every quantized Linear/Conv."""
+"""Weight post-training quantization: GPTQ and AdaRound rounding for every quantized Linear/Conv/cosine."""

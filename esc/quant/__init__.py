@@ -16,6 +16,9 @@ from esc.quant.attention import ATTENTION_IMPLEMENTATION, register_attention_cla
 from esc.quant.calibrate import calibrate_activations, calibrate_weights, collecting_statistics
 from esc.quant.calibrators import ACTIVATION_CALIBRATORS
 from esc.quant.config import QuantConfig
+
+# Importing it registers SpeechBrain's cosine Classifier as a quantizable layer.
+from esc.quant.cosine import cosine_input
 from esc.quant.fake_quant import fused_kernel_enabled, use_fused_kernel
 from esc.quant.inventory import (
     activation_quantizers,
@@ -48,6 +51,7 @@ __all__ = [
     "calibrate_activations",
     "calibrate_weights",
     "collecting_statistics",
+    "cosine_input",
     "fused_kernel_enabled",
     "get_activation_scales",
     "population_scales",

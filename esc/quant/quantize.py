@@ -15,7 +15,7 @@ from esc.quant.quantizers import Quantizer
 
 
 def quantize(model: nn.Module, config: QuantConfig) -> nn.Module:
-    """Quantize every Linear/Conv1d/Conv2d (input, weight) and attention (q, k, v, probs) in place.
+    """Quantize every Linear/Conv and cosine Classifier (input, weight) and attention (q, k, v, probs).
 
     Modules whose path matches a `config.keep_float` pattern stay float. Weights are calibrated right away;
     activations need a statistics pass and calibrate_activations before quantized forwards.

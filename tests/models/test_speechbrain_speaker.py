@@ -12,7 +12,15 @@ from torch import nn
 
 from esc.models.hub import ModelNotAvailableError
 from esc.models.speechbrain_speaker import EcapaHyperparams, SpeechBrainSpeakerAdapter, label_encoder
-from esc.quant import QuantConfig, quantize, weight_quantizers
+from esc.quant import (
+    QuantConfig,
+    activation_quantizers,
+    calibrate_activations,
+    collecting_statistics,
+    quant_enabled,
+    quantize,
+    weight_quantizers,
+)
 from tests.tiny_models import ECAPA_LIKE, save_tiny_ecapa
 
 SPEAKERS = ["id10001", "id10002", "id10003"]
@@ -81,11 +89,30 @@ def test_margin_loss_trains_a_loaded_embedding_model_and_classifier(ecapa_dir, b
     assert adapter.model.classifier.weight.grad is not None
 
 
-def test_quantize_reaches_every_convolution_and_linear_layer_of_the_modules(ecapa_dir):
+def test_quantize_reaches_every_convolution_and_linear_layer_and_the_cosine_classifier(ecapa_dir):
     adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir))
     layers = sum(isinstance(m, nn.Conv1d | nn.Linear) for m in adapter.model.modules())
     quantize(adapter.model, QuantConfig(w_bits=8, a_bits=8))
-    assert len(list(weight_quantizers(adapter.model))) == layers > 0
+    assert len(list(weight_quantizers(adapter.model))) == layers + 1 > 1
+    assert "classifier.weight" in weight_quantizers(adapter.model)
+
+
+def test_calibration_reaches_the_cosine_classifier_and_switched_off_it_scores_as_float(ecapa_dir, batch):
+    adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir)).eval()
+    inputs = adapter.features(*batch)
+    with torch.no_grad():
+        float_logits, embeddings = adapter.logits(inputs), adapter.embeddings(inputs)
+        quantize(adapter.model, QuantConfig(w_bits=4, a_bits=4))
+        with collecting_statistics(adapter.model):
+            adapter.logits(inputs)
+        calibrate_activations(adapter.model, "mse")
+        with quant_enabled(adapter.model, False):
+            switched_off = adapter.logits(inputs)
+    quantizer = activation_quantizers(adapter.model)["classifier.input"]
+    assert quantizer.is_calibrated and quantizer.statistics.batches == 1
+    assert (quantizer.statistics.min, quantizer.statistics.max) == tuple(map(float, embeddings.aminmax()))
+    assert weight_quantizers(adapter.model)["classifier.weight"].fake_weight is not None
+    assert torch.equal(switched_off, float_logits)
 
 
 def test_hyperparams_without_ecapa_sizes_refuse_to_be_written(tmp_path):

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import torch
+from speechbrain.lobes.models.ECAPA_TDNN import Classifier
 from torch import nn
 
 from esc.quant import (
@@ -19,7 +20,16 @@ from esc.quant.attention import ATTENTION_ROLES, attention_quantizers_of
 from esc.quant.layers import QuantLayerMixin
 from tests.quant.tiny_speech_models import TINY_CASES, TinyCase, tiny_ast, tiny_whisper
 
-LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)
+# The types esc registers: the coverage test below finds float matmuls without this list.
+LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, Classifier)
+# Parameters that no matmul reads: lookup tables, and the tokens and positions AST adds to its patches.
+NOT_MATMUL_WEIGHTS = (
+    "embed_tokens.weight",
+    "embed_positions.weight",
+    "cls_token",
+    "distillation_token",
+    "position_embeddings",
+)
 
 
 def _layer_paths(model: nn.Module) -> list[str]:
@@ -60,7 +70,8 @@ def test_16_bit_quantization_covers_every_layer_and_attention_and_reproduces_flo
 
     modules = dict(case.model.named_modules())
     assert all(isinstance(modules[path], QuantLayerMixin) for path in layers)
-    assert list(weight_quantizers(case.model)) == [f"{path}.weight" for path in layers]
+    # Sorted: a Classifier's weight quantizer follows those of the blocks inside it.
+    assert sorted(weight_quantizers(case.model)) == sorted(f"{path}.weight" for path in layers)
     expected_names = {f"{path}.input" for path in layers} | {
         f"{p}.{r}" for p in attention for r in ATTENTION_ROLES
     }
@@ -90,6 +101,27 @@ def test_calibrated_8_bit_model_differs_from_float_and_is_bit_exact_when_switche
     assert not torch.equal(quantized, expected)
     assert torch.isfinite(quantized).all()
     assert torch.equal(switched_off, expected)
+
+
+@pytest.mark.parametrize("key", TINY_CASES)
+@torch.no_grad()
+def test_every_weight_matrix_reaches_the_output_only_through_a_weight_quantizer(key: str) -> None:
+    """Found without esc's layer types: weight quantizers serve the weights cached by quantize(), so moving
+    a weight after it changes the output only where a float op reads the weight, e.g. a matmul on a bare
+    Parameter left float."""
+    case = TINY_CASES[key]()
+    quantize(case.model, QuantConfig(w_bits=8, a_bits=16))
+    expected = case.output(case.model, case.inputs)
+    read_in_float = []
+    for name, parameter in case.model.named_parameters():
+        if parameter.dim() < 2 or name.endswith(NOT_MATMUL_WEIGHTS):
+            continue
+        original = parameter.clone()
+        parameter.add_(1.0)
+        if not torch.equal(case.output(case.model, case.inputs), expected):
+            read_in_float.append(name)
+        parameter.copy_(original)  # subtracting 1 again would not restore every bit
+    assert read_in_float == []
 
 
 def test_state_dict_values_and_tied_weights_are_untouched() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from transformers import (
     WhisperForConditionalGeneration,
 )
 
+from esc.quant import QuantConfig, calibrate_activations, collecting_statistics, quantize
 from tests.tiny_models import AST_LIKE, ECAPA_LIKE, WAV2VEC2_LIKE, WHISPER_LIKE
 
 
@@ -119,6 +121,25 @@ def tiny_ecapa() -> TinyCase:
         embedder, Classifier(input_size=16, lin_blocks=1, lin_neurons=16, out_neurons=5)
     ).eval()
     return TinyCase("ECAPA_TDNN", model, {"input": torch.randn(2, 50, 16)}, lambda m, x: m(x["input"]))
+
+
+def calibrated_cosine_classifier(lin_blocks: int) -> tuple[nn.ModuleDict, nn.ModuleDict, torch.Tensor]:
+    """SpeechBrain's cosine Classifier at W4A4, calibrated (minmax) on an input; its float copy; the input."""
+    torch.manual_seed(0)
+    model = nn.ModuleDict({"classifier": Classifier(16, lin_blocks=lin_blocks, lin_neurons=8, out_neurons=5)})
+    reference, x = copy.deepcopy(model.eval()), torch.randn(6, 1, 16)
+    quantize(model, QuantConfig(w_bits=4, a_bits=4))
+    with torch.no_grad(), collecting_statistics(model):
+        model.classifier(x)
+    calibrate_activations(model, "minmax")
+    return model, reference, x
+
+
+def run_blocks(classifier: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """What a Classifier's `blocks` make of its input: what its cosine reads."""
+    for block in classifier.blocks:
+        x = block(x)
+    return x
 
 
 TINY_CASES: dict[str, Callable[[], TinyCase]] = {

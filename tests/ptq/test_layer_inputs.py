@@ -1,0 +1,47 @@
+"""The rows PTQ rounds a layer on: those its matmul multiplies, the cosine classifier's included."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from omegaconf import OmegaConf
+
+from esc.models.speechbrain_speaker import SpeechBrainSpeakerAdapter
+from esc.ptq.apply import apply_ptq
+from esc.ptq.layer_inputs import observing_inputs, rounding_layers
+from esc.quant import QuantConfig, quant_enabled, quantize
+from tests.quant.tiny_speech_models import calibrated_cosine_classifier, run_blocks
+from tests.tiny_models import save_tiny_ecapa
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+@pytest.mark.parametrize("lin_blocks", [0, 1])
+@torch.no_grad()
+def test_the_cosine_classifier_is_observed_on_the_normalised_embeddings_its_matmul_multiplies(
+    lin_blocks, quantized
+):
+    model, _, x = calibrated_cosine_classifier(lin_blocks)
+    classifier, seen = model.classifier, []
+    with quant_enabled(model, quantized):
+        embeddings = run_blocks(classifier, x)
+        if quantized:
+            embeddings = classifier.input_quantizer(embeddings)
+        layers = {"classifier.weight": classifier}
+        with observing_inputs(layers, lambda _, rows: seen.append(rows), quantized):
+            classifier(x)
+    assert torch.equal(torch.cat(seen), F.normalize(embeddings.squeeze(1)))
+
+
+@pytest.mark.parametrize(("method", "options"), [("gptq", {"block": 8}), ("adaround", {"iters": 50})])
+def test_ptq_rounds_the_cosine_classifier_off_round_to_nearest_onto_its_grid(method, options, tmp_path):
+    adapter = SpeechBrainSpeakerAdapter.load(str(save_tiny_ecapa(tmp_path / "ecapa", ["a", "b", "c"]))).eval()
+    quantize(adapter.model, QuantConfig(w_bits=3, a_bits=16, keep_float=["embedding_model*"]))
+    quantizer = rounding_layers(adapter.model)["classifier.weight"].weight_quantizer
+    nearest = quantizer.fake_weight.clone()
+    waveforms = torch.randn(8, 4000, generator=torch.Generator().manual_seed(0))
+    loader = [{"waveforms": waveforms, "lengths": torch.full((8,), 4000)}]
+    cfg = OmegaConf.create({"name": method, "order": "weights_first", "options": options})
+    apply_ptq(adapter, loader, cfg, activations_quantized=False)
+    levels = quantizer.fake_weight / quantizer.scale.view(-1, 1)
+    assert not torch.equal(quantizer.fake_weight, nearest)
+    torch.testing.assert_close(levels, levels.round(), rtol=0, atol=1e-4)
+    assert levels.abs().max() <= 3
