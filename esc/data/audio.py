@@ -5,12 +5,16 @@ torchaudio 2.11's own loader needs torchcodec; soundfile reads wav and flac dire
 
 from __future__ import annotations
 
+import os
+import struct
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 SAMPLE_RATE = 16000
+# Data sizes that a streaming writer leaves when it cannot seek back to fill in the real one.
+_UNKNOWN_WAV_DATA_SIZES = (0, 0xFFFFFFFF)
 
 
 class AudioError(ValueError):
@@ -18,10 +22,11 @@ class AudioError(ValueError):
 
 
 def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Mono float32 samples of `path`, refusing missing, corrupt, empty or wrong-rate files."""
+    """Mono float32 samples of `path`, refusing missing, corrupt, truncated, empty or wrong-rate files."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found; regenerate the corpus or check data.root")
+    _refuse_truncated_wav(path)
     try:
         audio, rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as error:
@@ -35,3 +40,34 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: the file holds no samples; replace or delete it")
     return audio.mean(axis=1)
+
+
+def _wav_data_chunk(path: Path) -> tuple[int, int] | None:
+    """Offset and declared byte size of a RIFF/WAVE file's data chunk; None for other files.
+
+    Walks the chunk headers only, so it costs a few small reads, not a read of the samples.
+    """
+    with path.open("rb") as file:
+        head = file.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        while len(chunk := file.read(8)) == 8:
+            name, size = struct.unpack("<4sI", chunk)
+            if name == b"data":
+                return file.tell(), size
+            file.seek(size + size % 2, os.SEEK_CUR)  # chunks are padded to an even length
+    return None
+
+
+def _refuse_truncated_wav(path: Path) -> None:
+    """Refuse a wav cut short: libsndfile would silently read it as a shorter clip."""
+    chunk = _wav_data_chunk(path)
+    if chunk is None or chunk[1] in _UNKNOWN_WAV_DATA_SIZES:
+        return
+    start, declared = chunk
+    present = path.stat().st_size - start
+    if present < declared:
+        raise AudioError(
+            f"{path}: truncated wav, the header declares {declared} bytes of samples but the file "
+            f"holds {present}; the file is corrupt, replace or delete it"
+        )

@@ -32,3 +32,38 @@ def test_bad_clip_error_names_the_file(tmp_path, make, message):
     with pytest.raises(AudioError, match=message) as error:
         load_audio(path)
     assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def _write_wav(path, channels, list_after_data=False):
+    """Writes PCM_16-exact samples, so a correct load returns them bit for bit; returns the mono mix."""
+    steps = np.arange(1601 * channels).reshape(1601, channels) % 64 - 32
+    samples = (steps / 32768).astype(np.float32)
+    with sf.SoundFile(path, "w", 16000, channels, "PCM_16") as file:
+        file.write(samples)
+        if list_after_data:
+            file.title = "clip"  # set after the samples, libsndfile writes a LIST chunk after data
+    return samples.mean(axis=1)
+
+
+WAV_KINDS = pytest.mark.parametrize(
+    ("channels", "list_after_data"),
+    [(1, False), (2, False), (1, True)],
+    ids=["mono", "stereo", "list-after-data"],
+)
+
+
+@WAV_KINDS
+def test_well_formed_wav_loads_the_same_samples(tmp_path, channels, list_after_data):
+    path = tmp_path / "clip.wav"
+    expected = _write_wav(path, channels, list_after_data)
+    assert np.array_equal(load_audio(path), expected)
+
+
+@WAV_KINDS
+def test_truncated_wav_is_refused_naming_the_file(tmp_path, channels, list_after_data):
+    path = tmp_path / "clip.wav"
+    _write_wav(path, channels, list_after_data)
+    path.write_bytes(path.read_bytes()[:-100])  # a copy cut short, 100 bytes cuts into the samples
+    with pytest.raises(AudioError, match="truncated wav.*replace or delete it") as error:
+        load_audio(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
