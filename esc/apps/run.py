@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from esc.config import CONFIG_DIR
 from esc.pipeline import run
 from esc.records import config_hash, git_revision
-from esc.results.store import METRICS_FILE, find_finished
+from esc.results.store import METRICS_FILE, copy_finished_run, find_finished, read_record
 from esc.results.wandb_logger import log_run
 
 log = logging.getLogger(__name__)
@@ -33,16 +33,39 @@ def warn_if_made_by_other_code(finished: Path) -> None:
         )
 
 
+def finished_here(output_dir: Path, this_config: str) -> Path | None:
+    """`output_dir` when it already holds the finished run of this config (a sweep restarted into its own
+    folder), else None; a finished run of another config there is refused, so that it is never overwritten.
+    """
+    path = output_dir / METRICS_FILE
+    record = read_record(path) if path.is_file() else None
+    if record is None:
+        return None
+    if record.get("config_hash") != this_config:
+        raise FileExistsError(
+            f"{output_dir} already holds the finished run of another config ({record.get('model')}, "
+            f"{record.get('calibrator')}, config hash {record.get('config_hash')}); give this run its own "
+            "folder (hydra.run.dir, or hydra.sweep.dir for a sweep) or move that run away first"
+        )
+    return output_dir
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="run")
 def main(cfg: DictConfig) -> None:
-    """One run; its metrics.json lands in the Hydra run folder, unless a finished run of the same config
-    (same config hash) is found under `reuse_from` and `force` is off."""
-    finished = None if cfg.force else find_finished(Path(cfg.reuse_from), config_hash(cfg))
+    """One run; its metrics.json lands in the Hydra run folder. A finished run of the same config (same
+    config hash) in that folder or under `reuse_from` is reused instead, unless `force` is on: its record
+    and side files are copied into the run folder."""
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    this_config = config_hash(cfg)
+    here = finished_here(output_dir, this_config)
+    finished = None if cfg.force else here or find_finished(Path(cfg.reuse_from), this_config)
     if finished is not None:
         log.info("reusing finished run %s (force=true reruns it)", finished)
         warn_if_made_by_other_code(finished)
+        copy_finished_run(finished, output_dir)
         return
-    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    if here is not None:
+        log.warning("force=true: rerunning the finished run in %s, whose record this run replaces", here)
     run(cfg, output_dir)
     if cfg.logger.name == "wandb":
         log_run(cfg, output_dir)

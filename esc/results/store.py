@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,13 @@ from typing import Any
 import pandas as pd
 from omegaconf import OmegaConf
 
-from esc.records import experiment_settings, payload_key
+from esc.records import experiment_settings, payload_key, write_json
 
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "es_history.csv"  # beside the record of an ESC run
 THETA_FILE = "es_theta.csv"  # beside the record of an ESC run: each quantizer's local scale and chosen θ
 SCALES_FILE = "scales.json"  # beside the record of a quantized run
+SIDE_FILES = (SCALES_FILE, HISTORY_FILE, THETA_FILE)  # what a reused run's copy takes along with its record
 
 log = logging.getLogger(__name__)
 
@@ -24,32 +26,59 @@ log = logging.getLogger(__name__)
 def run_records(root: Path) -> Iterator[tuple[Path, dict]]:
     """Every run folder under `root` (at any depth) with its metrics.json record.
 
-    A record that cannot be read (a truncated copy, a file edited by hand) is named in a warning and passed
-    over: one damaged folder must not stop every later esc-run's search for finished runs, nor esc-tables.
+    A record that cannot be read is passed over (see `read_record`): one damaged folder must not stop every
+    later esc-run's search for finished runs, nor esc-tables.
     """
     for path in sorted(root.rglob(METRICS_FILE)):
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            record = error
-        if not isinstance(record, dict) or "finished_at" not in record:
-            log.warning(
-                "%s is not a finished run's record (%s) and is left out; rerun that run or delete its folder",
-                path,
-                record if isinstance(record, Exception) else "no finished_at",
-            )
-            continue
-        yield path.parent, record
+        record = read_record(path)
+        if record is not None:
+            yield path.parent, record
+
+
+def read_record(path: Path) -> dict | None:
+    """The finished run's record at `path`, or None, named in a warning, when it is not one (a truncated
+    copy, a file edited by hand)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        record = error
+    if isinstance(record, dict) and "finished_at" in record:
+        return record
+    log.warning(
+        "%s is not a finished run's record (%s) and is left out; rerun that run or delete its folder",
+        path,
+        record if isinstance(record, Exception) else "no finished_at",
+    )
+    return None
 
 
 def find_finished(root: Path, config_hash: str) -> Path | None:
-    """The newest finished run under `root` whose config hashes to `config_hash`, or None."""
+    """The newest finished run under `root` whose config hashes to `config_hash`, or None; of a run and its
+    copies (see `copy_finished_run`), the run itself while it is there."""
     finished = [
-        (record["finished_at"], folder)
+        (record["finished_at"], "reused_from" not in record, folder)
         for folder, record in run_records(root)
         if record.get("config_hash") == config_hash
     ]
-    return max(finished)[1] if finished else None
+    return max(finished)[2] if finished else None
+
+
+def copy_finished_run(finished: Path, run_dir: Path) -> None:
+    """Copy a reused run's record and the files beside it into `run_dir`, the folder its new request got.
+
+    A sweep's folder then holds every run the sweep asked for, so `esc-tables` over that folder alone
+    misses none. The record names its origin in `reused_from` (the first run's folder, however many
+    reuses ago). Tables keep one row per config hash, so over a tree holding both, the copy never counts
+    twice. The record is written last, so a folder with a record always holds the whole copy.
+    """
+    if finished.resolve() == run_dir.resolve():
+        return
+    record = json.loads((finished / METRICS_FILE).read_text())
+    record.setdefault("reused_from", str(finished.resolve()))
+    for name in SIDE_FILES:
+        if (finished / name).is_file():
+            shutil.copyfile(finished / name, run_dir / name)
+    write_json(run_dir / METRICS_FILE, record)
 
 
 def ptq_cell(record: dict) -> str:
