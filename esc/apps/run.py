@@ -35,7 +35,8 @@ def warn_if_made_by_other_code(finished: Path) -> None:
 
 def finished_here(output_dir: Path, this_config: str) -> Path | None:
     """`output_dir` when it already holds the finished run of this config (a sweep restarted into its own
-    folder), else None; a finished run of another config there is refused, so that it is never overwritten.
+    folder), else None; a finished run of another config there is refused, so that its record is never
+    overwritten. Hydra has rewritten the folder's .hydra/ before any esc code runs, and the error says so.
     """
     path = output_dir / METRICS_FILE
     record = read_record(path) if path.is_file() else None
@@ -45,7 +46,9 @@ def finished_here(output_dir: Path, this_config: str) -> Path | None:
         raise FileExistsError(
             f"{output_dir} already holds the finished run of another config ({record.get('model')}, "
             f"{record.get('calibrator')}, config hash {record.get('config_hash')}); give this run its own "
-            "folder (hydra.run.dir, or hydra.sweep.dir for a sweep) or move that run away first"
+            "folder (hydra.run.dir, or hydra.sweep.dir for a sweep) or move that run away first. Its record "
+            "is untouched, but Hydra has already replaced its .hydra/ with this run's config, which tables "
+            "read to group runs: rerun that config in a folder of its own if it feeds a table"
         )
     return output_dir
 
