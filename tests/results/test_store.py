@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from esc.results.store import find_finished, load_runs, recorded_experiment
+from esc.results.store import copy_finished_run, find_finished, load_runs, recorded_experiment
 
 
 def finish(folder: Path, config_hash: str, finished_at: str, **record) -> Path:
@@ -51,6 +51,36 @@ def test_load_runs_reads_records_older_than_the_split_key_as_test(tmp_path):
     finish(tmp_path / "b", "h2", "2026-01-01T00:00:00+00:00", table="int4")
     splits = load_runs(tmp_path).set_index("config_hash")["split"]
     assert splits.to_dict() == {"h1": "validation", "h2": "test"}
+
+
+def test_a_copy_of_a_copy_names_the_first_run_and_takes_its_side_files(tmp_path):
+    origin = finish(tmp_path / "origin", "abc", "2026-01-01T00:00:00+00:00", quantized=97.0)
+    (origin / "scales.json").write_text("[]")
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    copy_finished_run(origin, first)
+    copy_finished_run(first, second)
+    copied = json.loads((second / "metrics.json").read_text())
+    original = json.loads((origin / "metrics.json").read_text())
+    assert copied == original | {"reused_from": str(origin.resolve())}
+    assert (second / "scales.json").read_text() == "[]"
+    assert not (second / "es_history.csv").exists()
+
+
+def test_copying_a_run_into_its_own_folder_leaves_it_as_it_was(tmp_path):
+    origin = finish(tmp_path / "origin", "abc", "2026-01-01T00:00:00+00:00")
+    record = (origin / "metrics.json").read_bytes()
+    copy_finished_run(origin, origin)
+    assert (origin / "metrics.json").read_bytes() == record
+
+
+def test_find_finished_prefers_a_run_to_its_copies(tmp_path):
+    origin = finish(tmp_path / "a", "abc", "2026-01-01T00:00:00+00:00")
+    (tmp_path / "b").mkdir()
+    copy_finished_run(origin, tmp_path / "b")
+    assert find_finished(tmp_path, "abc") == origin
+    assert find_finished(tmp_path / "b", "abc") == tmp_path / "b"
 
 
 def test_an_unreadable_record_is_named_and_left_out_while_the_others_are_found(tmp_path, caplog):
