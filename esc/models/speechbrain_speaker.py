@@ -15,7 +15,7 @@ import torch
 from hyperpyyaml import load_hyperpyyaml
 from speechbrain.dataio.encoder import CategoricalEncoder
 from speechbrain.inference.classifiers import EncoderClassifier
-from speechbrain.nnet.losses import AdditiveAngularMargin, LogSoftmaxWrapper
+from speechbrain.nnet.losses import AdditiveAngularMargin
 from torch import nn
 
 from esc.models.adapter import SpeechAdapter
@@ -143,8 +143,8 @@ def from_hparams(source: str) -> EncoderClassifier:
 class SpeechBrainSpeakerAdapter(SpeechAdapter):
     """SpeechBrain's EncoderClassifier (filterbanks → ECAPA-TDNN embedding → cosine classifier).
 
-    Training uses SpeechBrain's additive angular margin loss: plain cross-entropy on cosine scores in [-1, 1]
-    can barely separate classes.
+    Training, and ESC's task fitness, use SpeechBrain's additive angular margin loss: plain cross-entropy on
+    cosine scores in [-1, 1] stays near log(speakers) and can barely separate classes or candidates.
     """
 
     def __init__(
@@ -158,7 +158,7 @@ class SpeechBrainSpeakerAdapter(SpeechAdapter):
     ) -> None:
         super().__init__(model, hyperparams)
         self.labels = LabelMapping(dict(hyperparams.label_encoder.lab2ind), label_map, unknown_label)
-        self.margin_loss = LogSoftmaxWrapper(AdditiveAngularMargin(margin=margin, scale=scale))
+        self.margin = AdditiveAngularMargin(margin=margin, scale=scale)
 
     @classmethod
     def load(cls, pretrained: str, **options) -> SpeechBrainSpeakerAdapter:
@@ -203,4 +203,11 @@ class SpeechBrainSpeakerAdapter(SpeechAdapter):
         return torch.tensor([self.labels.index(t) for t in targets], device=self.device)
 
     def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
-        return self.margin_loss(self.logits(inputs).unsqueeze(1), self.references(targets).unsqueeze(1))
+        return self.per_example_loss(self.logits(inputs), inputs, self.references(targets)).mean()
+
+    def per_example_loss(
+        self, logits: torch.Tensor, inputs: dict[str, torch.Tensor], references: torch.Tensor
+    ) -> torch.Tensor:
+        """The margin loss per row: cross-entropy on the margined cosine scores at the training scale."""
+        targets = nn.functional.one_hot(references, logits.shape[-1]).float()
+        return nn.functional.cross_entropy(self.margin(logits, targets), references, reduction="none")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from speechbrain.inference.classifiers import EncoderClassifier
+from speechbrain.nnet.losses import AdditiveAngularMargin, LogSoftmaxWrapper
 from torch import nn
 
 from esc.models.hub import ModelNotAvailableError
@@ -87,6 +88,19 @@ def test_margin_loss_trains_a_loaded_embedding_model_and_classifier(ecapa_dir, b
     assert loss.ndim == 0 and loss > 0
     assert adapter.model.embedding_model.fc.conv.weight.grad is not None
     assert adapter.model.classifier.weight.grad is not None
+
+
+def test_task_loss_per_row_is_speechbrains_margin_loss_not_plain_cross_entropy_on_cosines(ecapa_dir):
+    """ESC's task fitness ranks candidates by this; plain CE on [-1, 1] scores stays near log(speakers)."""
+    adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir))
+    cosines = torch.tensor([[0.9, 0.1, -0.2], [0.3, 0.2, 0.8], [0.0, 0.5, 0.4]])
+    targets = torch.tensor([0, 2, 1])
+    rows = adapter.per_example_loss(cosines, {}, targets)
+    speechbrain_loss = LogSoftmaxWrapper(AdditiveAngularMargin(margin=0.2, scale=30.0))
+    for row, (cosine, target) in enumerate(zip(cosines, targets, strict=True)):
+        expected = speechbrain_loss(cosine[None, None], target[None, None])
+        torch.testing.assert_close(rows[row], expected)
+    assert rows[0] < 0.1 < rows[2], "a confident row scores near 0, a near tie well above it"
 
 
 def test_quantize_reaches_every_convolution_and_linear_layer_and_the_cosine_classifier(ecapa_dir):
