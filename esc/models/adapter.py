@@ -63,9 +63,10 @@ class SpeechAdapter(nn.Module, ABC):
     def references(self, targets: list[str]) -> torch.Tensor | list[str]:
         """The dataset's targets in the same terms as `predictions`."""
 
-    @abstractmethod
     def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
-        """The task loss against the dataset's targets (cross-entropy, CTC, ...)."""
+        """The task loss against the dataset's targets: for class labels the mean of `per_example_loss`, so
+        training and ESC's task fitness score the same loss; sequence models override it (CTC, ...)."""
+        return self.per_example_loss(self.logits(inputs), inputs, self.references(targets)).mean()
 
     def reference_inputs(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Inputs for scoring the model's outputs; decoders add their teacher-forcing tokens here."""

@@ -66,6 +66,3 @@ class AudioClassifierAdapter(SpeechAdapter):
 
     def references(self, targets: list[str]) -> torch.Tensor:
         return torch.tensor([self.labels.index(t) for t in targets], device=self.device)
-
-    def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
-        return nn.functional.cross_entropy(self.logits(inputs), self.references(targets))

@@ -202,9 +202,6 @@ class SpeechBrainSpeakerAdapter(SpeechAdapter):
     def references(self, targets: list[str]) -> torch.Tensor:
         return torch.tensor([self.labels.index(t) for t in targets], device=self.device)
 
-    def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
-        return self.per_example_loss(self.logits(inputs), inputs, self.references(targets)).mean()
-
     def per_example_loss(
         self, logits: torch.Tensor, inputs: dict[str, torch.Tensor], references: torch.Tensor
     ) -> torch.Tensor:
