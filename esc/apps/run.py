@@ -8,12 +8,12 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from esc.config import CONFIG_DIR
 from esc.pipeline import run
 from esc.records import config_hash, git_revision
-from esc.results.store import METRICS_FILE, copy_finished_run, find_finished, read_record
+from esc.results.store import HYDRA_RECORD, METRICS_FILE, copy_finished_run, find_finished, read_record
 from esc.results.wandb_logger import log_run
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def warn_if_made_by_other_code(finished: Path) -> None:
 def finished_here(output_dir: Path, this_config: str) -> Path | None:
     """`output_dir` when it already holds the finished run of this config (a sweep restarted into its own
     folder), else None; a finished run of another config there is refused, so that its record is never
-    overwritten. Hydra has rewritten the folder's .hydra/ before any esc code runs, and the error says so.
+    overwritten, nor its .hydra/ (see `save_hydra_record`).
     """
     path = output_dir / METRICS_FILE
     record = read_record(path) if path.is_file() else None
@@ -46,11 +46,23 @@ def finished_here(output_dir: Path, this_config: str) -> Path | None:
         raise FileExistsError(
             f"{output_dir} already holds the finished run of another config ({record.get('model')}, "
             f"{record.get('calibrator')}, config hash {record.get('config_hash')}); give this run its own "
-            "folder (hydra.run.dir, or hydra.sweep.dir for a sweep) or move that run away first. Its record "
-            "is untouched, but Hydra has already replaced its .hydra/ with this run's config, which tables "
-            "read to group runs: rerun that config in a folder of its own if it feeds a table"
+            "folder (hydra.run.dir, or hydra.sweep.dir for a sweep) or move that run away first; that run's "
+            "files are untouched"
         )
     return output_dir
+
+
+def save_hydra_record(cfg: DictConfig, output_dir: Path) -> None:
+    """Write Hydra's record of the run (.hydra/: its config, Hydra's settings, the overrides) once the folder
+    is known to be this run's. conf/run.yaml turns Hydra's own write off: it comes before any esc code, so
+    it would replace the record of another config's finished run in a folder that esc-run then refuses,
+    and tables read that record to group runs into experiments."""
+    folder = output_dir / HYDRA_RECORD
+    folder.mkdir(parents=True, exist_ok=True)
+    hydra_settings = HydraConfig.instance().cfg
+    OmegaConf.save(cfg, folder / "config.yaml")
+    OmegaConf.save(hydra_settings, folder / "hydra.yaml")
+    OmegaConf.save(hydra_settings.hydra.overrides.task, folder / "overrides.yaml")
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="run")
@@ -61,6 +73,7 @@ def main(cfg: DictConfig) -> None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     this_config = config_hash(cfg)
     here = finished_here(output_dir, this_config)
+    save_hydra_record(cfg, output_dir)
     finished = None if cfg.force else here or find_finished(Path(cfg.reuse_from), this_config)
     if finished is not None:
         log.info("reusing finished run %s (force=true reruns it)", finished)

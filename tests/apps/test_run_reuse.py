@@ -53,6 +53,9 @@ def test_a_folder_holding_another_configs_finished_run_is_refused(tiny_run_overr
     first = esc_run(tmp_path / "run", *INT8_MINMAX, *tiny_run_overrides)
     assert first.returncode == 0, first.stderr[-3000:]
     record = (tmp_path / "run" / "metrics.json").read_bytes()
+    hydra_record = {p.name: p.read_bytes() for p in (tmp_path / "run" / ".hydra").iterdir()}
+    assert sorted(hydra_record) == ["config.yaml", "hydra.yaml", "overrides.yaml"]
+    assert b"calibrator=minmax" in hydra_record["overrides.yaml"]
     other = esc_run(
         tmp_path / "run", "quant=w8a8", "calibrator=percentile", *tiny_run_overrides, "force=true"
     )
@@ -60,6 +63,7 @@ def test_a_folder_holding_another_configs_finished_run_is_refused(tiny_run_overr
     assert f"{tmp_path / 'run'} already holds the finished run of another config" in other.stderr
     assert "hydra.run.dir" in other.stderr
     assert (tmp_path / "run" / "metrics.json").read_bytes() == record
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run" / ".hydra").iterdir()} == hydra_record
 
 
 def test_a_sweep_folder_holds_the_runs_it_reused_and_tables_count_each_once(tiny_run_overrides, tmp_path):
