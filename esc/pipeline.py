@@ -98,17 +98,18 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     )
     log.info("float %s: %.2f", cfg.task.metric, float_metric)
     if is_float(cfg.quant):
-        quantization, quantized_metric, calibrator = (
+        quantization, quantized_metric, calibrator, ptq = (
             Quantization(CalibrationResult(0.0, 0)),
             float_metric,
             "fp",
+            "none",
         )
     else:
         quantization = quantize_model(cfg, adapter, datamodule, output_dir, device)
         quantized_metric = evaluate(adapter, datamodule, cfg.task.metric, cfg.accelerator)
         log.info("%s/%s %s: %.2f", cfg.quant.name, cfg.calibrator.name, cfg.task.metric, quantized_metric)
         write_json(output_dir / "scales.json", scales_record(adapter.model))
-        calibrator = cfg.calibrator.name
+        calibrator, ptq = cfg.calibrator.name, cfg.ptq.name
     calibration = quantization.calibration
     record = {
         "task": cfg.task.name,
@@ -117,7 +118,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
         "w_bits": recorded_bits(cfg.quant.w_bits),
         "a_bits": recorded_bits(cfg.quant.a_bits),
         "calibrator": calibrator,
-        "ptq": cfg.ptq.name,
+        "ptq": ptq,
         "ptq_order": cfg.ptq.order,
         "seed": int(cfg.seed),
         "metric": cfg.task.metric,

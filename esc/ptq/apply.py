@@ -117,13 +117,15 @@ def check_ptq(ptq_cfg: DictConfig) -> None:
     """Refuse an unknown method, order or option, or an option value that cannot round, before any work.
 
     An order other than weights_first used to mean activations-first silently: a typo changed the method.
+    The order is checked under ptq=none too, where it rounds nothing, so that a typo in a sweep over
+    methods is refused on its first job.
     """
+    if ptq_cfg.order not in PTQ_ORDERS:
+        raise ValueError(f"ptq.order={ptq_cfg.order!r} is unknown; choose one of {', '.join(PTQ_ORDERS)}")
     if ptq_cfg.name == "none":
         return
     if ptq_cfg.name not in METHODS:
         raise ValueError(f"ptq={ptq_cfg.name!r} is unknown; choose one of {sorted(METHODS)} or none")
-    if ptq_cfg.order not in PTQ_ORDERS:
-        raise ValueError(f"ptq.order={ptq_cfg.order!r} is unknown; choose one of {', '.join(PTQ_ORDERS)}")
     rules = METHODS[ptq_cfg.name].options
     for name, value in plain_options(ptq_cfg.get("options")).items():
         if name not in rules:

@@ -84,9 +84,11 @@ def copy_finished_run(finished: Path, run_dir: Path) -> None:
 
 def ptq_cell(record: dict) -> str:
     """The run's `ptq` as tables show it: a rounding done after the activation calibration is marked, so
-    it gets its own column instead of replacing the weights-first one."""
+    it gets its own column instead of replacing the weights-first one. With no rounding the order changes
+    nothing, and the run stays in the round-to-nearest column."""
     ptq = record.get("ptq", "none")
-    return f"{ptq} (activations first)" if record.get("ptq_order") == "activations_first" else ptq
+    rounded_after = ptq != "none" and record.get("ptq_order") == "activations_first"
+    return f"{ptq} (activations first)" if rounded_after else ptq
 
 
 def load_runs(root: Path) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.apps.commands import METRICS_KEYS, esc_run
 
@@ -60,6 +61,12 @@ def tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path) -> list[str]:
     ]
 
 
+def recorded_scales(run_dir: Path, kind: str) -> dict[str, float | list[float]]:
+    """Each quantizer's scale of one kind (weight or activation) from a run's scales.json."""
+    entries = json.loads((run_dir / "scales.json").read_text())
+    return {entry["name"]: entry["scale"] for entry in entries if entry["kind"] == kind}
+
+
 def test_w8a8_with_each_calibrator_writes_metrics_and_scales(tiny_corpora, tiny_ast_dir, tmp_path):
     sweep = tmp_path / "sweep"
     env = os.environ | {"HF_HUB_OFFLINE": "1"}
@@ -75,12 +82,25 @@ def test_w8a8_with_each_calibrator_writes_metrics_and_scales(tiny_corpora, tiny_
     ]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    records = [json.loads(p.read_text()) for p in sorted(sweep.glob("*/metrics.json"))]
-    assert sorted(r["calibrator"] for r in records) == ["kl", "minmax", "mse", "percentile"]
-    for record in records:
+    records = {
+        json.loads(p.read_text())["calibrator"]: p.parent for p in sorted(sweep.glob("*/metrics.json"))
+    }
+    assert sorted(records) == ["kl", "minmax", "mse", "percentile"]
+    for folder in records.values():
+        record = json.loads((folder / "metrics.json").read_text())
         assert (record["w_bits"], record["a_bits"], record["n_calib"]) == (8, 8, 105)
         assert record["calib_seconds"] > 0 and 0 <= record["quantized"] <= 100
-    scales = json.loads(next(sweep.glob("*/scales.json")).read_text())
+    by_calibrator = {
+        name: {kind: recorded_scales(folder, kind) for kind in ("weight", "activation")}
+        for name, folder in records.items()
+    }
+    minmax = by_calibrator.pop("minmax")
+    for name, scales in by_calibrator.items():
+        assert scales["weight"] == minmax["weight"], f"{name}: weights are calibrated alike"
+        assert scales["activation"].keys() == minmax["activation"].keys()
+        clipped = {q for q, s in scales["activation"].items() if s < minmax["activation"][q] * (1 - 1e-6)}
+        assert clipped, f"{name} clips no activation range below minmax"
+    scales = json.loads((records["minmax"] / "scales.json").read_text())
     assert {entry["name"].rsplit(".", 1)[1] for entry in scales} >= {
         "input",
         "weight",

@@ -42,8 +42,14 @@ def test_load_runs_gives_activations_first_roundings_their_own_ptq_cell(tmp_path
     finish(tmp_path / "a", "h1", "2026-01-01T00:00:00+00:00", ptq="adaround", ptq_order="activations_first")
     finish(tmp_path / "b", "h2", "2026-01-01T00:00:00+00:00", ptq="adaround", ptq_order="weights_first")
     finish(tmp_path / "c", "h3", "2026-01-01T00:00:00+00:00", ptq="gptq")  # a record older than ptq_order
+    finish(tmp_path / "d", "h4", "2026-01-01T00:00:00+00:00", ptq="none", ptq_order="activations_first")
     ptq = load_runs(tmp_path).set_index("config_hash")["ptq"]
-    assert ptq.to_dict() == {"h1": "adaround (activations first)", "h2": "adaround", "h3": "gptq"}
+    assert ptq.to_dict() == {
+        "h1": "adaround (activations first)",
+        "h2": "adaround",
+        "h3": "gptq",
+        "h4": "none",
+    }
 
 
 def test_load_runs_reads_records_older_than_the_split_key_as_test(tmp_path):
