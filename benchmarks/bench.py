@@ -1,11 +1,12 @@
 """`make bench`: fake-quantization overhead and ESC throughput, as ratios measured within one run.
 
 For each model it times, on one calibration batch: the statistics pass and the MSE calibration, the float
-forward, the fake-quantized forward (W4A4, MSE scales), ESC fitness evaluations of a population batched into
-one forward, and the same population evaluated candidate by candidate. The embedded models are measured on
-their calibration batch (256 clips); the paper-scale geometries on `--clips` (8 on a CPU, where 256 clips
-of AST-base take half a minute per forward). A population is evaluated in forwards of at most `--chunk-rows`
-rows, as ESC does. On a GPU every model is measured at each es.precision: float32, TF32 and bf16 autocast.
+forward, the fake-quantized forward (W4A4, MSE scales), and ESC's own fitness (its PopulationFitness, KL of
+the logits) on a population batched into one forward, and on the same population candidate by candidate.
+The embedded models are measured on their calibration batch (256 clips); the paper-scale geometries on
+`--clips` (8 on a CPU, where 256 clips of AST-base take half a minute per forward). A population is
+evaluated in forwards of at most `--chunk-rows` rows, as ESC does. On a GPU every model is measured at each
+es.precision: float32, TF32 and bf16 autocast.
 Results go to results/bench/<device>.json.
 """
 
@@ -34,7 +35,7 @@ from transformers import (
     WhisperForConditionalGeneration,
 )
 
-from esc.calibrate.fitness import kl_rows, repeat_rows
+from esc.calibrate.fitness import PopulationFitness, kl_rows
 from esc.calibrate.precision import PRECISIONS, fitness_precision
 from esc.config import CONFIG_DIR
 from esc.models.registry import build_adapter
@@ -44,7 +45,6 @@ from esc.quant import (
     collecting_statistics,
     fused_kernel_enabled,
     get_activation_scales,
-    population_scales,
     quantize,
     use_fused_kernel,
 )
@@ -142,16 +142,11 @@ def fresh_model(model_cfg) -> tuple[torch.nn.Module, Forward]:
     return adapter.model, adapter.logits
 
 
-def largest_fitting_group(batched: Callable[[int], object], group: int, repeats: int) -> tuple[int, float]:
-    """Candidates per forward and the time of one population: halved from `group` until memory allows."""
-    while True:
-        try:
-            return group, median_seconds(partial(batched, group), repeats)
-        except torch.OutOfMemoryError:
-            if group == 1:
-                raise
-            group //= 2
-            torch.cuda.empty_cache()
+def logits_kl(
+    outputs: torch.Tensor, inputs: dict, reference: torch.Tensor, mask: torch.Tensor | None
+) -> torch.Tensor:
+    """ESC's default fitness rows (es.fitness=kl) in PopulationFitness's row-loss signature."""
+    return kl_rows(outputs, reference, mask)
 
 
 def measure(
@@ -165,8 +160,10 @@ def measure(
     model.eval().to(device)
     inputs = {k: v.to(device) for k, v in inputs.items()}
     clips = len(next(iter(inputs.values())))
-    group = max(1, chunk_rows // clips)
-    with torch.no_grad(), fitness_precision(precision, torch.device(device))():
+    precise = fitness_precision(precision, torch.device(device))
+    with torch.no_grad():
+        # As in esc-run: the float reference and the local step at the machine's default arithmetic, the
+        # fitness forwards at `precision`.
         reference = float_forward(inputs)
         quantize(model, QuantConfig(w_bits=4, a_bits=4))
         started = time.perf_counter()
@@ -178,32 +175,19 @@ def measure(
         calibrate_activations(model, "mse", num_candidates=256)
         finish_device_work()
         mse_seconds = time.perf_counter() - started
-        float_seconds, quantized_seconds = interleaved_median_seconds(
-            [partial(float_forward, inputs), partial(forward, inputs)], repeats
-        )
+        with precise():
+            float_seconds, quantized_seconds = interleaved_median_seconds(
+                [partial(float_forward, inputs), partial(forward, inputs)], repeats
+            )
         del float_model, float_forward  # the forward holds the model too
-        base = get_activation_scales(model).to(device)
-        candidates = base * torch.exp2(0.1 * torch.randn(population, len(base), device=device))
-
-        def batched(group: int) -> list:
-            out = []
-            repeated = {k: repeat_rows(v, min(group, population)) for k, v in inputs.items()}
-            for start in range(0, population, group):
-                chunk = candidates[start : start + group]
-                rows = {k: v[: len(chunk) * clips] for k, v in repeated.items()}
-                with population_scales(model, chunk):
-                    out.append(kl_rows(forward(rows), repeat_rows(reference, len(chunk))))
-            return out
-
-        def looped() -> list:
-            out = []
-            for candidate in candidates:
-                with population_scales(model, candidate[None]):
-                    out.append(kl_rows(forward(inputs), reference))
-            return out
-
-        group, batched_seconds = largest_fitting_group(batched, min(group, population), repeats)
-        looped_seconds = median_seconds(looped, max(1, repeats // 2))
+        base = get_activation_scales(model)  # on the CPU, where ESC's search hands candidates over
+        candidates = base * torch.exp2(0.1 * torch.randn(population, len(base)))
+        fitness = PopulationFitness(
+            model, forward, logits_kl, [(inputs, reference, None)], chunk_rows, precise
+        )
+        batched_seconds = median_seconds(partial(fitness, candidates), repeats)
+        looped_seconds = median_seconds(lambda: [fitness(c[None]) for c in candidates], max(1, repeats // 2))
+    group = min(population, max(1, fitness.chunk_rows // clips))  # after any out-of-memory halving
     row = {
         "model": name,
         "precision": precision,
@@ -219,6 +203,15 @@ def measure(
     }
     print(json.dumps(row), flush=True)
     return row
+
+
+def announce_replacement(out: Path) -> None:
+    """Name the measurement that this run's file replaces, so that no result goes silently: results/bench is
+    committed, and `git diff` shows what changed."""
+    if out.is_file():
+        previous = json.loads(out.read_text())
+        rows, made_by, device = len(previous.get("models", [])), previous.get("git"), previous.get("device")
+        print(f"replacing {out}: {rows} rows measured at {made_by} on {device}", flush=True)
 
 
 def main() -> None:
@@ -251,6 +244,7 @@ def main() -> None:
     precisions = args.precisions or (PRECISIONS if device == "cuda" else ["fp32"])
     out = args.out or Path("results/bench") / f"{'gpu' if device == 'cuda' else 'cpu'}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    announce_replacement(out)
     measured_on = {"device": device_name(), "git": git_revision()}
     subjects = geometries(clips) | embedded_models(args.calib_clips)
     unknown = set(args.only or []) - set(subjects)

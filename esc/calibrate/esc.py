@@ -101,7 +101,7 @@ def calibrate_esc(
     # The local step sees only the search clips, so the holdout judges θ = 0 on clips it was not fit to.
     calibrate_standard(adapter, datamodule.loader(searched), local_cfg)
     base = get_activation_scales(adapter.model)
-    fitness = PopulationFitness(
+    fitness = PopulationFitness.on_clips(
         adapter, datamodule.loader(searched), es_cfg.fitness, es_cfg.chunk_rows, precision
     )
 
@@ -113,7 +113,7 @@ def calibrate_esc(
     state = search(evaluate, len(base), settings, checkpoint, made_by, force)
     chosen, chosen_fitness = state.best_theta, state.best_fitness
     if held_out:
-        holdout = PopulationFitness(
+        holdout = PopulationFitness.on_clips(
             adapter, datamodule.loader(held_out), es_cfg.fitness, es_cfg.chunk_rows, precision
         )
         finalists = [*state.top, (state.start_fitness, np.zeros(len(base)))]

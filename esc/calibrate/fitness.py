@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch.nn import functional as F
@@ -90,42 +91,70 @@ def check_fitness_settings(kind: str, chunk_rows: int) -> None:
         )
 
 
-class PopulationFitness:
-    """Scores candidate scale vectors on a fixed set of clips against cached float outputs.
+FitnessBatch = tuple[dict, torch.Tensor, torch.Tensor | None]  # model inputs, float reference, output mask
+RowLoss = Callable[[torch.Tensor, dict, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
-    The forwards run inside `precision()` (see esc.calibrate.precision); the cached outputs are float32.
+
+class PopulationFitness:
+    """Scores candidate scale vectors on fixed batches against their cached float references.
+
+    `outputs` runs the quantized model on a batch's inputs, and `rows` turns its outputs into one loss per
+    row. The forwards run inside `precision()` (see esc.calibrate.precision); the references were computed
+    outside it (float32 outputs, or labels). ESC builds one with `on_clips`; benchmarks/bench.py builds one
+    on random inputs, so that it times this code.
     """
 
     def __init__(
         self,
+        model: torch.nn.Module,
+        outputs: Callable[[dict], torch.Tensor],
+        rows: RowLoss,
+        batches: list[FitnessBatch],
+        chunk_rows: int,
+        precision: Callable[[], AbstractContextManager] = nullcontext,
+    ) -> None:
+        self.model = model
+        self.outputs = outputs
+        self.rows = rows
+        self.batches = batches
+        self.chunk_rows = chunk_rows
+        self.precision = precision
+        self.clips = sum(len(reference) for _, reference, _ in batches)
+        if not self.clips:
+            raise ValueError("the ESC fitness set is empty: no calibration clip to score candidates on")
+
+    @classmethod
+    def on_clips(
+        cls,
         adapter: SpeechAdapter,
         loader: DataLoader,
         kind: str,
         chunk_rows: int,
         precision: Callable[[], AbstractContextManager] = nullcontext,
-    ) -> None:
+    ) -> PopulationFitness:
+        """The `es.fitness` named `kind` on the clips of `loader`, their float references computed once."""
         check_fitness_settings(kind, chunk_rows)
-        self.adapter = adapter
-        self.kind = FITNESS[kind]
-        self.chunk_rows = chunk_rows
-        self.precision = precision
-        self.batches: list[tuple[dict, torch.Tensor, torch.Tensor | None]] = []
-        self.clips = 0
+        fitness = FITNESS[kind]
+        batches = []
         with torch.no_grad(), quant_enabled(adapter.model, False):
             for batch in loader:
                 inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
-                reference = self.kind.reference(adapter, inputs, batch["targets"])
+                reference = fitness.reference(adapter, inputs, batch["targets"])
                 if not isinstance(reference, torch.Tensor):
                     raise ValueError(
                         f"es.fitness={kind} needs class targets, but this model's targets are "
                         "transcripts; use es.fitness=kl or es.fitness=mse for ASR models"
                     )
                 # Frames and tokens past a clip's end would dilute its loss by the batch's longest clip.
-                mask = adapter.output_mask(inputs, batch["lengths"])
-                self.batches.append((inputs, reference, mask))
-                self.clips += len(batch["targets"])
-        if not self.clips:
-            raise ValueError("the ESC fitness set is empty: no calibration clip to score candidates on")
+                batches.append((inputs, reference, adapter.output_mask(inputs, batch["lengths"])))
+        return cls(
+            adapter.model,
+            partial(fitness.outputs, adapter),
+            partial(fitness.rows, adapter),
+            batches,
+            chunk_rows,
+            precision,
+        )
 
     @torch.no_grad()
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
@@ -155,11 +184,11 @@ class PopulationFitness:
         """Summed loss over this batch's clips for each candidate of `chunk`, in one forward."""
         rows = len(reference)
         repeated = {k: repeat_rows(v, len(chunk)) for k, v in inputs.items()}
-        with population_scales(self.adapter.model, chunk), self.precision():
-            outputs = self.kind.outputs(self.adapter, repeated)
+        with population_scales(self.model, chunk), self.precision():
+            outputs = self.outputs(repeated)
         if mask is not None:
             mask = repeat_rows(mask, len(chunk))
-        losses = self.kind.rows(self.adapter, outputs, repeated, repeat_rows(reference, len(chunk)), mask)
+        losses = self.rows(outputs, repeated, repeat_rows(reference, len(chunk)), mask)
         return losses.reshape(len(chunk), rows).sum(dim=1).double().cpu()
 
     def shrink_chunk(self, rows: int, candidates: int) -> None:

@@ -56,7 +56,7 @@ def test_population_fitness_equals_separate_evaluations(quantized_ast, kind):
     candidates = base * torch.exp2(
         0.3 * torch.randn(5, len(base), generator=torch.Generator().manual_seed(0))
     )
-    batched = PopulationFitness(adapter, datamodule.calibration_dataloader(), kind, chunk_rows=18)
+    batched = PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), kind, chunk_rows=18)
     together = batched(candidates)
     separately = torch.cat([batched(candidate[None]) for candidate in candidates])
     assert_same_fitness(together, separately)
@@ -65,7 +65,7 @@ def test_population_fitness_equals_separate_evaluations(quantized_ast, kind):
 
 def test_fitness_of_the_local_scales_is_positive_and_float_cache_is_not_quantized(quantized_ast):
     adapter, datamodule = quantized_ast
-    fitness = PopulationFitness(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=64)
+    fitness = PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=64)
     assert fitness(get_activation_scales(adapter.model)[None]).item() > 0
     assert fitness.clips == 12
 
@@ -73,9 +73,9 @@ def test_fitness_of_the_local_scales_is_positive_and_float_cache_is_not_quantize
 def test_unknown_fitness_and_an_empty_chunk_are_refused(quantized_ast):
     adapter, datamodule = quantized_ast
     with pytest.raises(ValueError, match="es.fitness='ce' is unknown; choose one of"):
-        PopulationFitness(adapter, datamodule.calibration_dataloader(), "ce", chunk_rows=64)
+        PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "ce", chunk_rows=64)
     with pytest.raises(ValueError, match="es.chunk_rows=0 must be ≥ 1"):
-        PopulationFitness(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=0)
+        PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=0)
 
 
 def test_positions_the_mask_leaves_out_do_not_count_in_kl_or_mse_rows():
@@ -109,7 +109,7 @@ def test_task_fitness_on_transcripts_asks_for_kl_or_mse(tiny_corpora, tmp_path):
     transcripts = [e.target for e in datamodule.split("train")]
     adapter = CTCAdapter.load(str(save_tiny_wav2vec2_ctc(tmp_path / "ctc", transcripts))).eval()
     with pytest.raises(ValueError, match="es.fitness=task needs class targets.*kl or es.fitness=mse"):
-        PopulationFitness(adapter, datamodule.calibration_dataloader(), "task", chunk_rows=64)
+        PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "task", chunk_rows=64)
 
 
 class SmallMemory(PopulationFitness):
@@ -129,15 +129,15 @@ def test_an_out_of_memory_forward_halves_the_chunk_and_keeps_the_fitness(quantiz
     candidates = base * torch.exp2(
         0.3 * torch.randn(5, len(base), generator=torch.Generator().manual_seed(1))
     )
-    small = SmallMemory(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
-    roomy = PopulationFitness(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
+    small = SmallMemory.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
+    roomy = PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
     assert_same_fitness(small(candidates), roomy(candidates))
     assert small.chunk_rows <= SmallMemory.limit < roomy.chunk_rows
 
 
 def test_one_candidate_that_does_not_fit_says_to_lower_the_batch(quantized_ast):
     adapter, datamodule = quantized_ast
-    tiny = SmallMemory(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
+    tiny = SmallMemory.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=60)
     tiny.limit = 1
     with pytest.raises(torch.OutOfMemoryError, match="data.batch_size"):
         tiny(get_activation_scales(adapter.model)[None])
