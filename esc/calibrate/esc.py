@@ -1,8 +1,9 @@
 """ESC: a local per-quantizer calibration, then a global evolution strategy over all activation scales.
 
-scale_j = local_j · 2^θ_j; θ starts at 0 (the local step's scales), so the search can only keep or
-improve the calibration fitness. An optional held-out part of the calibration clips chooses among
-the best candidates, because the search alone overfits a few hundred clips.
+scale_j = local_j · 2^θ_j; θ starts at 0 (the local step's scales), so the search alone can only keep or
+improve the calibration fitness. An optional held-out part of the calibration clips chooses among the
+best candidates and θ = 0, because the search alone overfits a few hundred clips; its choice may then
+score worse than θ = 0 on the search clips.
 """
 
 from __future__ import annotations

@@ -24,7 +24,11 @@ def get_activation_scales(model: nn.Module) -> torch.Tensor:
     quantizers = scaled_activation_quantizers(model)
     missing = [q.name for q in quantizers if not q.is_calibrated]
     if missing:
-        raise RuntimeError(f"activation quantizers without a scale: {missing}")
+        raise RuntimeError(
+            f"activation quantizers without a scale: {missing}. Calibrate them first; if no calibration "
+            "clip runs their modules, leave those float with quant.keep_float (fnmatch patterns of module "
+            "paths) or calibrate on clips that reach them"
+        )
     if not quantizers:
         return torch.empty(0)
     return torch.stack([q.scale.detach().float().cpu() for q in quantizers])

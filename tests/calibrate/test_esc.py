@@ -63,16 +63,18 @@ def refused(command: list[str]) -> str:
     return result.stderr
 
 
-def test_esc_run_records_fitness_history_and_is_never_worse_than_its_start(
+def test_esc_run_records_its_fitness_history_and_improves_on_the_local_step(
     tiny_corpora, tiny_ast_dir, tmp_path
 ):
     run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck"))
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["calibrator"] == "esc" and metrics["fitness_evals"] == 96
-    assert metrics["fitness_best"] <= metrics["fitness_init"]
+    # The tiny model's search gains about 19% over the local MSE scales here; 5% is far beyond rounding.
+    assert metrics["fitness_best"] < 0.95 * metrics["fitness_init"]
     history = pd.read_csv(tmp_path / "run" / "es_history.csv")
     assert list(history.columns) == ["evals", "best_fitness", "sigma", "seconds"]
     assert history["evals"].tolist() == list(range(16, 97, 8))  # 16 shared shifts, then generations of 8
+    assert history["best_fitness"].is_monotonic_decreasing
     assert history["best_fitness"].iloc[-1] == metrics["fitness_best"]
     (checkpoint,) = (tmp_path / "ck").glob("*.pkl")
     assert load_state(checkpoint).code == f"{metrics['git']} on {metrics['device']}"
