@@ -19,7 +19,6 @@ from esc.data.synth.manifest import corpus_stamp
 # Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
 _UNHASHED_KEYS = (
     "hydra",
-    "output_dir",
     "reuse_from",
     "force",
     "logger",

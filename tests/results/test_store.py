@@ -103,7 +103,7 @@ def test_an_unreadable_record_is_named_and_left_out_while_the_others_are_found(t
 def hydra_record(folder: Path, seed: int, preset: str) -> Path:
     (folder / ".hydra").mkdir(parents=True)
     config = (
-        f"seed: {seed}\noutput_dir: {folder}\nforce: false\ncalibrator:\n  name: esc\n"
+        f"seed: {seed}\nfloat_cache: {folder}\nforce: false\ncalibrator:\n  name: esc\n"
         f"es:\n  seed: ${{seed}}\n  budget: {preset}\n"
     )
     (folder / ".hydra" / "config.yaml").write_text(config)
