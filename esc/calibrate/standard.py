@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import torch
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
@@ -43,15 +42,11 @@ def quant_config(quant_cfg: DictConfig) -> QuantConfig:
     )
 
 
-@torch.no_grad()
 def collect_statistics(adapter: SpeechAdapter, loader: DataLoader) -> int:
-    """One pass of the model's own inference over the calibration clips; returns the clip count."""
-    clips = 0
+    """Every activation quantizer's statistics from one inference pass over the calibration clips; returns
+    the clip count."""
     with collecting_statistics(adapter.model):
-        for batch in loader:
-            adapter.predict(adapter.features(batch["waveforms"], batch["lengths"]))
-            clips += len(batch["targets"])
-    return clips
+        return adapter.infer_clips(loader)
 
 
 def calibrate_standard(

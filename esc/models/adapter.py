@@ -7,6 +7,7 @@ these steps, so evaluation, calibration and ESC never look inside a model.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
@@ -58,6 +59,16 @@ class SpeechAdapter(nn.Module, ABC):
     def predict(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor | list[str]:
         """Decoded outputs straight from inputs; autoregressive models decode without `logits`."""
         return self.predictions(self.logits(inputs), inputs)
+
+    @torch.no_grad()
+    def infer_clips(self, loader: Iterable[dict]) -> int:
+        """The model's own inference over every clip of `loader`, for what watches the forwards (statistics,
+        layer inputs); returns the clip count."""
+        clips = 0
+        for batch in loader:
+            self.predict(self.features(batch["waveforms"], batch["lengths"]))
+            clips += len(batch["lengths"])
+        return clips
 
     @abstractmethod
     def references(self, targets: list[str]) -> torch.Tensor | list[str]:

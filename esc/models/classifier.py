@@ -35,7 +35,21 @@ class LabelMapping:
         )
 
 
-class AudioClassifierAdapter(SpeechAdapter):
+class ClassDecoding:
+    """Predictions and references of a model that scores every class once per clip: the top class, and the
+    dataset label's class index through `labels`."""
+
+    labels: LabelMapping
+    device: torch.device
+
+    def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return logits.argmax(dim=-1)
+
+    def references(self, targets: list[str]) -> torch.Tensor:
+        return torch.tensor([self.labels.index(t) for t in targets], device=self.device)
+
+
+class AudioClassifierAdapter(ClassDecoding, SpeechAdapter):
     """An audio-classification model with its feature extractor."""
 
     def __init__(
@@ -60,9 +74,3 @@ class AudioClassifierAdapter(SpeechAdapter):
 
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.model(**inputs).logits
-
-    def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return logits.argmax(dim=-1)
-
-    def references(self, targets: list[str]) -> torch.Tensor:
-        return torch.tensor([self.labels.index(t) for t in targets], device=self.device)

@@ -19,7 +19,7 @@ from speechbrain.nnet.losses import AdditiveAngularMargin
 from torch import nn
 
 from esc.models.adapter import SpeechAdapter
-from esc.models.classifier import LabelMapping
+from esc.models.classifier import ClassDecoding, LabelMapping
 from esc.models.hub import load_pretrained
 
 HYPERPARAMS_FILE = "hyperparams.yaml"
@@ -140,7 +140,7 @@ def from_hparams(source: str) -> EncoderClassifier:
     )
 
 
-class SpeechBrainSpeakerAdapter(SpeechAdapter):
+class SpeechBrainSpeakerAdapter(ClassDecoding, SpeechAdapter):
     """SpeechBrain's EncoderClassifier (filterbanks → ECAPA-TDNN embedding → cosine classifier).
 
     Training, and ESC's task fitness, use SpeechBrain's additive angular margin loss: plain cross-entropy on
@@ -195,12 +195,6 @@ class SpeechBrainSpeakerAdapter(SpeechAdapter):
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """Cosine similarity of each embedding to every class."""
         return self.model.classifier(self.embeddings(inputs).unsqueeze(1)).squeeze(1)
-
-    def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return logits.argmax(dim=-1)
-
-    def references(self, targets: list[str]) -> torch.Tensor:
-        return torch.tensor([self.labels.index(t) for t in targets], device=self.device)
 
     def per_example_loss(
         self, logits: torch.Tensor, inputs: dict[str, torch.Tensor], references: torch.Tensor

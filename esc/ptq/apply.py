@@ -120,12 +120,12 @@ def check_ptq(ptq_cfg: DictConfig) -> None:
     The order is checked under ptq=none too, where it rounds nothing, so that a typo in a sweep over
     methods is refused on its first job.
     """
+    if ptq_cfg.name != "none" and ptq_cfg.name not in METHODS:
+        raise ValueError(f"ptq={ptq_cfg.name!r} is unknown; choose one of {sorted(METHODS)} or none")
     if ptq_cfg.order not in PTQ_ORDERS:
         raise ValueError(f"ptq.order={ptq_cfg.order!r} is unknown; choose one of {', '.join(PTQ_ORDERS)}")
     if ptq_cfg.name == "none":
         return
-    if ptq_cfg.name not in METHODS:
-        raise ValueError(f"ptq={ptq_cfg.name!r} is unknown; choose one of {sorted(METHODS)} or none")
     rules = METHODS[ptq_cfg.name].options
     for name, value in plain_options(ptq_cfg.get("options")).items():
         if name not in rules:
@@ -135,14 +135,6 @@ def check_ptq(ptq_cfg: DictConfig) -> None:
         holds, must = rules[name]
         if not holds(value):
             raise ValueError(f"ptq.options.{name}={value} must be {must}")
-
-
-@torch.no_grad()
-def _observe(adapter: SpeechAdapter, loader: DataLoader, layers: dict, statistics) -> None:
-    """One float pass: every layer's float input rows at once (weights-first)."""
-    with quant_enabled(adapter.model, False), observing_inputs(layers, statistics, quantized=False):
-        for batch in loader:
-            adapter.predict(adapter.features(batch["waveforms"], batch["lengths"]))
 
 
 def _layer_rows(
@@ -195,8 +187,9 @@ def apply_ptq(
     options = plain_options(ptq_cfg.get("options"))
     statistics = METHODS[ptq_cfg.name].statistics(options)
     layers = rounding_layers(adapter.model)
-    if not activations_quantized:
-        _observe(adapter, loader, layers, statistics)
+    if not activations_quantized:  # one float pass: every layer's float input rows at once
+        with quant_enabled(adapter.model, False), observing_inputs(layers, statistics, quantized=False):
+            adapter.infer_clips(loader)
     for name, layer in tqdm(layers.items(), desc=ptq_cfg.name, unit="layer", dynamic_ncols=True):
         if activations_quantized:
             _observe_paired(adapter, loader, name, layer, statistics)
