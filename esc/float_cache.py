@@ -6,22 +6,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from esc.data.synth.manifest import corpus_stamp
-from esc.records import payload_key, weights_stamp, write_json
+from esc.records import evaluated_inputs, payload_key, write_json
 
 
 def float_key(cfg: DictConfig) -> str:
     """Hash of everything the float metric depends on."""
-    payload = {
-        "model": OmegaConf.to_container(cfg.model, resolve=True),
-        "data": OmegaConf.to_container(cfg.data, resolve=True),
-        "metric": cfg.task.metric,
-        "weights": weights_stamp(cfg.model.pretrained),
-        "corpus": corpus_stamp(cfg.data.root),
-    }
-    return payload_key(payload)
+    return payload_key(evaluated_inputs(cfg) | {"metric": cfg.task.metric})
 
 
 def cached_float_metric(cfg: DictConfig, compute: Callable[[], float]) -> float:

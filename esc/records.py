@@ -39,6 +39,17 @@ def weights_stamp(pretrained: str) -> list:
     return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()]
 
 
+def evaluated_inputs(cfg: DictConfig) -> dict:
+    """The model and the data a run evaluates, with stamps of their files on disk: what every cached
+    result (float metric, weight rounding) depends on, whatever else its key adds."""
+    return {
+        "model": OmegaConf.to_container(cfg.model, resolve=True),
+        "data": OmegaConf.to_container(cfg.data, resolve=True),
+        "weights": weights_stamp(cfg.model.pretrained),
+        "corpus": corpus_stamp(cfg.data.root),
+    }
+
+
 def payload_key(payload: dict, length: int = 20) -> str:
     """A short stable hash of a JSON-able payload: a cache entry's file name, or a run's config hash."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:length]

@@ -16,9 +16,8 @@ from safetensors.torch import load_file, save
 from torch import nn
 
 from esc.atomic_files import write_bytes_atomically
-from esc.data.synth.manifest import corpus_stamp
 from esc.ptq.layer_inputs import rounding_layers
-from esc.records import payload_key, weights_stamp
+from esc.records import evaluated_inputs, payload_key
 
 log = logging.getLogger(__name__)
 # Quant settings that only concern activations; a weights-first rounding is shared across them.
@@ -30,16 +29,14 @@ ROUNDING_VERSION = 3
 def rounding_key(cfg: DictConfig) -> str:
     """Hash of everything a weights-first rounding depends on."""
     quant = OmegaConf.to_container(cfg.quant, resolve=True)
-    payload = {
-        "model": OmegaConf.to_container(cfg.model, resolve=True),
-        "data": OmegaConf.to_container(cfg.data, resolve=True),
-        "weights_grid": {k: v for k, v in quant.items() if k not in ACTIVATION_KEYS},
-        "ptq": OmegaConf.to_container(cfg.ptq, resolve=True),
-        "weights": weights_stamp(cfg.model.pretrained),
-        "corpus": corpus_stamp(cfg.data.root),
-        "version": ROUNDING_VERSION,
-    }
-    return payload_key(payload)
+    return payload_key(
+        evaluated_inputs(cfg)
+        | {
+            "weights_grid": {k: v for k, v in quant.items() if k not in ACTIVATION_KEYS},
+            "ptq": OmegaConf.to_container(cfg.ptq, resolve=True),
+            "version": ROUNDING_VERSION,
+        }
+    )
 
 
 def cached_rounding(cfg: DictConfig, model: nn.Module, round_weights: Callable[[], float]) -> float:
