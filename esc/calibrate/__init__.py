@@ -1,1 +1,2 @@
-"""Choosing activation scales: the standard calibrators and ESC, behind one entry point."""
+"""Choosing activation scales: the standard calibrators (`standard`) and ESC (`esc`), between which
+`esc.pipeline.calibrate` picks by `calibrator.name`."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from omegaconf import DictConfig
 
 from esc.config import plain_options
 from esc.data.datamodule import SpeechDataModule
-from esc.data.readers import READERS
+from esc.data.readers import READERS, Example
 
 
 def build_datamodule(data_cfg: DictConfig) -> SpeechDataModule:
@@ -28,5 +29,7 @@ def build_datamodule(data_cfg: DictConfig) -> SpeechDataModule:
     )
 
 
-def _read(reader, root: str, download: bool, options: dict, split: str):
+def _read(
+    reader: Callable[..., list[Example]], root: str, download: bool, options: dict, split: str
+) -> list[Example]:
     return reader(root, split, download=download, **options)

@@ -9,9 +9,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from torch import nn
+
+
+class Preprocessor(Protocol):
+    """What an adapter keeps beside its model (a transformers feature extractor or processor, SpeechBrain's
+    hyperparameters): it turns waveforms into model inputs and saves itself beside the weights."""
+
+    def save_pretrained(self, folder: Path) -> object: ...
 
 
 class SpeechAdapter(nn.Module, ABC):
@@ -19,7 +27,7 @@ class SpeechAdapter(nn.Module, ABC):
 
     sample_rate = 16000
 
-    def __init__(self, model: nn.Module, preprocessor) -> None:
+    def __init__(self, model: nn.Module, preprocessor: Preprocessor) -> None:
         super().__init__()
         self.model = model
         self.preprocessor = preprocessor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+from transformers import AutoFeatureExtractor, AutoModelForAudioClassification, FeatureExtractionMixin
 
 from esc.models.adapter import SpeechAdapter
 from esc.models.hub import load_pretrained
@@ -55,7 +55,7 @@ class AudioClassifierAdapter(ClassDecoding, SpeechAdapter):
     def __init__(
         self,
         model: nn.Module,
-        extractor,
+        extractor: FeatureExtractionMixin,
         label_map: dict[str, str] | None = None,
         unknown_label: str | None = None,
     ) -> None:

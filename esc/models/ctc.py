@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import AutoModelForCTC, AutoProcessor
+from transformers import AutoModelForCTC, AutoProcessor, ProcessorMixin
 
 from esc.models.adapter import SpeechAdapter
 from esc.models.hub import load_pretrained
@@ -18,7 +18,7 @@ def normalise_transcript(text: str) -> str:
 class CTCAdapter(SpeechAdapter):
     """A CTC model with its processor (feature extractor plus character tokenizer)."""
 
-    def __init__(self, model: nn.Module, processor) -> None:
+    def __init__(self, model: nn.Module, processor: ProcessorMixin) -> None:
         super().__init__(model, processor)
 
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 from hyperpyyaml import load_hyperpyyaml
@@ -91,7 +92,7 @@ class EcapaHyperparams:
     label_encoder: CategoricalEncoder
 
     @classmethod
-    def read(cls, hparams) -> EcapaHyperparams:
+    def read(cls, hparams: SimpleNamespace) -> EcapaHyperparams:
         """The hyperparameters of a loaded EncoderClassifier (its `hparams` namespace)."""
         return cls(hparams.n_mels, getattr(hparams, "ecapa", None), hparams.label_encoder)
 

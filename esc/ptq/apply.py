@@ -35,6 +35,7 @@ class HessianStatistics:
         self.hessians[name] = hessian_update(hessian, rows, seen)
 
     def round(self, name: str, layer: nn.Module, options: dict) -> torch.Tensor:
+        """The layer's GPTQ-rounded weight matrix; its Hessian is freed."""
         quantizer = layer.weight_quantizer
         hessian, _ = self.hessians.pop(name)
         return gptq_round(weight_matrix(layer), hessian, quantizer.scale, *quantizer.grid, **options)
@@ -70,12 +71,16 @@ class SampledRows:
         self.rows[name] = keys, parts
 
     def round(self, name: str, layer: nn.Module, options: dict) -> torch.Tensor:
+        """The layer's AdaRound-rounded weight matrix, fit on its sampled rows; the rows are freed."""
         quantizer = layer.weight_quantizer
         _, (rows, *float_rows) = self.rows.pop(name)
         targets = float_rows[0] if float_rows else None
         return adaround(
             weight_matrix(layer), rows, quantizer.scale, *quantizer.grid, float_rows=targets, **options
         )[0]
+
+
+LayerStatistics = HessianStatistics | SampledRows  # what a method gathers per layer, then rounds from
 
 
 # An option's rule: a test of its value, and what the value must be, for the refusal.
@@ -89,7 +94,7 @@ NOT_NEGATIVE: Rule = (lambda value: value >= 0, "≥ 0")
 class PtqMethod:
     """What a method gathers per layer, and the rules of the options its rounding takes."""
 
-    statistics: Callable[[dict], HessianStatistics | SampledRows]
+    statistics: Callable[[dict], LayerStatistics]
     options: dict[str, Rule]
 
 
@@ -152,7 +157,7 @@ def _layer_rows(
 
 @torch.no_grad()
 def _observe_paired(
-    adapter: SpeechAdapter, loader: DataLoader, name: str, layer: nn.Module, statistics
+    adapter: SpeechAdapter, loader: DataLoader, name: str, layer: nn.Module, statistics: LayerStatistics
 ) -> None:
     """The layer's inputs in the quantized model, paired with the float model's at the same positions.
 
@@ -166,7 +171,7 @@ def _observe_paired(
         statistics(name, _layer_rows(adapter, inputs, name, layer, quantized=True), float_rows)
 
 
-def _set_rounding(statistics, name: str, layer: nn.Module, options: dict) -> None:
+def _set_rounding(statistics: LayerStatistics, name: str, layer: nn.Module, options: dict) -> None:
     with torch.enable_grad():
         rounded = statistics.round(name, layer, dict(options))
     layer.weight_quantizer.set_quantized_weight(rounded.reshape(layer.weight.shape).to(layer.weight.dtype))
