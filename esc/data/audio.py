@@ -22,7 +22,8 @@ class AudioError(ValueError):
 
 
 def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Mono float32 samples of `path`, refusing missing, corrupt, truncated, empty or wrong-rate files."""
+    """Mono float32 samples of `path`, refusing missing, corrupt, truncated, empty, non-finite or wrong-rate
+    files."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found; regenerate the corpus or check data.root")
@@ -39,6 +40,8 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         )
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: the file holds no samples; replace or delete it")
+    if not np.isfinite(audio).all():  # only float wavs can hold them; they would poison every forward
+        raise AudioError(f"{path}: the file holds NaN or infinite samples; replace or delete it")
     return audio.mean(axis=1)
 
 

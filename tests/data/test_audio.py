@@ -23,8 +23,10 @@ def test_good_clip_loads_as_mono_float(tmp_path):
         (lambda p: sf.write(p, np.zeros(0, np.float32), 16000), "holds no samples"),
         (lambda p: sf.write(p, np.zeros(800, np.float32), 8000), "sample rate is 8000 Hz but 16000 Hz"),
         (lambda p: None, "audio file not found"),
+        (lambda p: sf.write(p, np.array([0.1, np.nan, 0.2], np.float32), 16000, "FLOAT"), "NaN or infinite"),
+        (lambda p: sf.write(p, np.array([0.1, np.inf, 0.2], np.float32), 16000, "FLOAT"), "NaN or infinite"),
     ],
-    ids=["corrupt", "zero-byte", "empty", "wrong-rate", "missing"],
+    ids=["corrupt", "zero-byte", "empty", "wrong-rate", "missing", "nan", "inf"],
 )
 def test_bad_clip_error_names_the_file(tmp_path, make, message):
     path = tmp_path / "clip.wav"
