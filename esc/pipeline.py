@@ -88,6 +88,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     """Evaluate float, quantize and calibrate as configured, evaluate again, and write the records."""
     check_task(cfg)
     check_ptq(cfg.ptq)
+    quant_config(cfg.quant)  # impossible bits or patterns are refused before the model loads
     device = accelerator_device(cfg.accelerator)
     use_fused_kernel(cfg.fused_fake_quant)
     L.seed_everything(cfg.seed, workers=True)

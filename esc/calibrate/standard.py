@@ -31,7 +31,16 @@ def is_float(quant_cfg: DictConfig) -> bool:
 
 
 def quant_config(quant_cfg: DictConfig) -> QuantConfig:
-    """The `quant/` config group as the quantizer's dataclass."""
+    """The `quant/` config group as the quantizer's dataclass, which refuses impossible settings.
+
+    A pattern given on the command line as `quant.keep_float=classifier*` is one string, which `list` would
+    split into one-letter patterns that match nothing: it is refused with the list form.
+    """
+    if isinstance(quant_cfg.keep_float, str):
+        raise ValueError(
+            f"quant.keep_float={quant_cfg.keep_float!r} is one string, not a list of patterns; "
+            f"write quant.keep_float='[{quant_cfg.keep_float}]'"
+        )
     return QuantConfig(
         w_bits=quant_cfg.w_bits,
         a_bits=quant_cfg.a_bits,
