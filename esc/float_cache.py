@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +11,24 @@ from omegaconf import DictConfig
 
 from esc.records import evaluated_inputs, payload_key, write_json
 
+log = logging.getLogger(__name__)
+
 
 def float_key(cfg: DictConfig) -> str:
     """Hash of everything the float metric depends on."""
     return payload_key(evaluated_inputs(cfg) | {"metric": cfg.task.metric})
+
+
+def read_entry(entry: Path) -> float | None:
+    """The cached metric at `entry`; None when absent, or, with a warning, when unreadable (a cache entry
+    is recomputed, never trusted half-written)."""
+    if not entry.is_file():
+        return None
+    try:
+        return float(json.loads(entry.read_text())["float"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        log.warning("float cache entry %s is unreadable (%r); computing the float metric again", entry, error)
+        return None
 
 
 def cached_float_metric(cfg: DictConfig, compute: Callable[[], float]) -> float:
@@ -24,8 +39,9 @@ def cached_float_metric(cfg: DictConfig, compute: Callable[[], float]) -> float:
     """
     folder = Path(cfg.float_cache)
     entry = folder / f"{float_key(cfg)}.json"
-    if entry.is_file() and not cfg.get("force", False):
-        return float(json.loads(entry.read_text())["float"])
+    cached = None if cfg.get("force", False) else read_entry(entry)
+    if cached is not None:
+        return cached
     value = compute()
     folder.mkdir(parents=True, exist_ok=True)
     write_json(entry, {"model": cfg.model.name, "data": cfg.data.name, "float": value})

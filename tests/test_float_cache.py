@@ -14,3 +14,13 @@ def test_a_cached_float_metric_is_reused_unless_the_run_is_forced(tmp_path):
     forced = compose_config("run", [f"float_cache={tmp_path}", "force=true"])
     assert cached_float_metric(forced, lambda: next(values)) == 97.5
     assert cached_float_metric(cfg, lambda: 0.0) == 97.5, "the forced value replaces the entry"
+
+
+def test_an_unreadable_entry_is_named_and_recomputed(tmp_path, caplog):
+    cfg = compose_config("run", [f"float_cache={tmp_path}"])
+    assert cached_float_metric(cfg, lambda: 98.0) == 98.0
+    (entry,) = tmp_path.glob("*.json")
+    entry.write_text('{"flo')
+    assert cached_float_metric(cfg, lambda: 96.5) == 96.5
+    assert f"float cache entry {entry} is unreadable" in caplog.text
+    assert cached_float_metric(cfg, lambda: 0.0) == 96.5, "the recomputed value replaces the entry"

@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import torch
 from omegaconf import DictConfig, OmegaConf
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from torch import nn
 
@@ -39,14 +41,34 @@ def rounding_key(cfg: DictConfig) -> str:
     )
 
 
+def read_rounding(entry: Path, layer_names: list[str]) -> dict[str, torch.Tensor] | None:
+    """The saved rounding at `entry`, None when absent, or, with a warning, when unreadable or missing a
+    layer: a cache entry is computed again, never half-used."""
+    if not entry.is_file():
+        return None
+    try:
+        rounded = load_file(entry)
+    except (OSError, SafetensorError) as error:
+        problem = repr(error)
+    else:
+        missing = [name for name in layer_names if name not in rounded]
+        if not missing:
+            return rounded
+        problem = f"no rounding for {missing[:3]}"
+    log.warning(
+        "weight rounding cache entry %s is unreadable (%s); rounding the weights again", entry, problem
+    )
+    return None
+
+
 def cached_rounding(cfg: DictConfig, model: nn.Module, round_weights: Callable[[], float]) -> float:
     """Round the model's quantized weights with `round_weights`, or load the rounding a previous run of the
     same key saved under `cfg.ptq_cache`; returns the seconds this run spent."""
     entry = Path(cfg.ptq_cache) / f"{cfg.ptq.name}-{rounding_key(cfg)}.safetensors"
     layers = rounding_layers(model)
-    if entry.is_file():
-        started = time.perf_counter()
-        rounded = load_file(entry)
+    started = time.perf_counter()
+    rounded = read_rounding(entry, list(layers))
+    if rounded is not None:
         for name, layer in layers.items():
             layer.weight_quantizer.set_quantized_weight(rounded[name].to(layer.weight.device))
         log.info("%s: reused the weight rounding in %s", cfg.ptq.name, entry)

@@ -84,3 +84,18 @@ def test_jobs_that_share_a_rounding_key_can_finish_it_together(tiny_ast_dir, tmp
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(job, range(4))) == [0.0] * 4
     assert [p.name for p in tmp_path.iterdir()] == [f"gptq-{rounding_key(cfg)}.safetensors"]
+
+
+def test_an_unreadable_entry_is_named_and_rounded_again(tiny_ast_dir, tmp_path, caplog):
+    cfg = OmegaConf.merge(run_config("quant=w4a8"), {"ptq_cache": str(tmp_path)})
+    adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
+    quantize(adapter.model, quant_config(cfg.quant))
+    rounded = []
+    cached_rounding(cfg, adapter.model, lambda: rounded.append("first") or 1.0)
+    (entry,) = tmp_path.glob("*.safetensors")
+    entry.write_bytes(entry.read_bytes()[:100])  # cut short
+    assert cached_rounding(cfg, adapter.model, lambda: rounded.append("again") or 2.0) == 2.0
+    assert rounded == ["first", "again"]
+    assert f"weight rounding cache entry {entry} is unreadable" in caplog.text
+    cached_rounding(cfg, adapter.model, lambda: rounded.append("third") or 3.0)
+    assert rounded == ["first", "again"], "the entry written again is read back"
