@@ -138,8 +138,16 @@ def save_state(state: SearchState, path: Path) -> None:
 
 
 def load_state(path: Path) -> SearchState | None:
-    """The checkpointed state at `path`, if any."""
-    return pickle.loads(path.read_bytes()) if path.is_file() else None
+    """The checkpointed state at `path`, if any; one that cannot be read is refused by name, not overwritten
+    (another checkout's code may read it)."""
+    if not path.is_file():
+        return None
+    try:
+        return pickle.loads(path.read_bytes())
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as error:
+        raise ValueError(
+            f"the ESC checkpoint {path} cannot be read ({error!r}); delete it to search from the start"
+        ) from None
 
 
 def code_of(state: SearchState) -> str:
@@ -184,6 +192,19 @@ def resumable_state(checkpoint: Path, code: str, force: bool) -> SearchState | N
     return state
 
 
+def interruption_note(checkpoint: Path, saved: int | None, every: int) -> str:
+    """What an interrupted search leaves behind and how to continue it."""
+    if saved is None:
+        return (
+            f"ESC interrupted before its first checkpoint (every {every} generations): "
+            "the same command searches from the start"
+        )
+    return (
+        f"ESC interrupted: {checkpoint} holds its first {saved} evaluations; the same command resumes "
+        "from there and ends where an uninterrupted run would"
+    )
+
+
 def search(
     evaluate: Callable[[np.ndarray], np.ndarray],
     dimension: int,
@@ -198,27 +219,34 @@ def search(
     revision and the device) is kept in the checkpoint: the key cannot see a change of either, so a resume
     across one warns, and a `force`d search starts over instead."""
     state = resumable_state(checkpoint, code, force)
+    saved = None if state is None else state.evals  # what the checkpoint on disk holds for this search
     if state is None:
         state = start_search(evaluate, dimension, settings)
         state.code = code
     bar = tqdm(total=settings.budget, initial=state.evals, desc="ESC", unit="eval", dynamic_ncols=True)
-    while state.evals < settings.budget:
-        started = time.perf_counter()
-        size = min(settings.popsize, settings.budget - state.evals)
-        asked = [state.optimizer.ask() for _ in range(size)]
-        thetas = clip_theta(np.stack([c.value for c in asked]), settings.bounds)
-        fitness = np.asarray(evaluate(thetas), dtype=np.float64)
-        for candidate, value in zip(asked, fitness, strict=True):
-            state.optimizer.tell(candidate, float(value))
-        _remember(state, thetas, fitness, settings.keep_top)
-        state.evals += size
-        state.generations += 1
-        state.seconds += time.perf_counter() - started
-        _record(state, settings.sigma)
-        bar.update(size)
-        bar.set_postfix(best=f"{state.best_fitness:.4g}", start=f"{state.start_fitness:.4g}")
-        if state.generations % settings.checkpoint_every == 0:
-            save_state(state, checkpoint)
+    try:
+        while state.evals < settings.budget:
+            started = time.perf_counter()
+            size = min(settings.popsize, settings.budget - state.evals)
+            asked = [state.optimizer.ask() for _ in range(size)]
+            thetas = clip_theta(np.stack([c.value for c in asked]), settings.bounds)
+            fitness = np.asarray(evaluate(thetas), dtype=np.float64)
+            for candidate, value in zip(asked, fitness, strict=True):
+                state.optimizer.tell(candidate, float(value))
+            _remember(state, thetas, fitness, settings.keep_top)
+            state.evals += size
+            state.generations += 1
+            state.seconds += time.perf_counter() - started
+            _record(state, settings.sigma)
+            bar.update(size)
+            bar.set_postfix(best=f"{state.best_fitness:.4g}", start=f"{state.start_fitness:.4g}")
+            if state.generations % settings.checkpoint_every == 0:
+                save_state(state, checkpoint)
+                saved = state.evals
+    except KeyboardInterrupt:
+        bar.close()
+        log.warning(interruption_note(checkpoint, saved, settings.checkpoint_every))
+        raise
     bar.close()
     state.done = True
     save_state(state, checkpoint)

@@ -71,14 +71,14 @@ class Interrupted(Exception):
     pass
 
 
-def dies_after(calls: int):
+def dies_after(calls: int, death: type[BaseException] = Interrupted):
     """`quadratic` for `calls` calls (θ = 0's, then one per generation), then a kill."""
     made = []
 
     def evaluate(thetas: np.ndarray) -> np.ndarray:
         made.append(thetas)
         if len(made) > calls:
-            raise Interrupted
+            raise death
         return quadratic(thetas)
 
     return evaluate
@@ -93,6 +93,24 @@ def test_interrupted_search_resumes_to_the_uninterrupted_result(tmp_path):
     uninterrupted = search(quadratic, 5, SETTINGS, tmp_path / "straight.pkl")
     assert np.array_equal(resumed.best_theta, uninterrupted.best_theta)
     assert [r["best_fitness"] for r in resumed.history] == [r["best_fitness"] for r in uninterrupted.history]
+
+
+def test_ctrl_c_names_the_checkpoint_a_rerun_resumes_from(tmp_path, caplog):
+    with pytest.raises(KeyboardInterrupt):
+        search(dies_after(7, KeyboardInterrupt), 5, SETTINGS, tmp_path / "ck.pkl")
+    assert f"ESC interrupted: {tmp_path / 'ck.pkl'} holds its first 48 evaluations" in caplog.text
+    assert load_state(tmp_path / "ck.pkl").evals == 48
+    with pytest.raises(KeyboardInterrupt):
+        search(dies_after(1, KeyboardInterrupt), 5, SETTINGS, tmp_path / "early.pkl")
+    assert "ESC interrupted before its first checkpoint (every 2 generations)" in caplog.text
+
+
+def test_an_unreadable_checkpoint_is_refused_by_name_and_kept(tmp_path):
+    checkpoint = tmp_path / "ck.pkl"
+    checkpoint.write_bytes(b"\x80\x04\x95truncated")
+    with pytest.raises(ValueError, match=f"the ESC checkpoint {re.escape(str(checkpoint))} cannot be read"):
+        search(quadratic, 5, SETTINGS, checkpoint)
+    assert checkpoint.read_bytes() == b"\x80\x04\x95truncated"
 
 
 def test_resuming_a_checkpoint_of_other_code_warns_and_of_the_same_code_does_not(tmp_path, caplog):
