@@ -19,22 +19,38 @@ class ModelNotAvailableError(OSError):
 
 
 def load_pretrained(load: Callable[[str], T], pretrained: str) -> T:
-    """Call `load(pretrained)`, turning a network/cache failure into one clear message.
+    """Call `load(pretrained)`, turning a failure into one message that says what to do.
 
-    SpeechBrain, unlike transformers, passes on the hub client's error for a malformed id (a missing folder).
+    A local folder that fails to load is named with the loader's error (an empty or cut-short checkpoint,
+    another family's files); a path that does not exist is named as such, not sent to the hub; a hub id
+    that cannot be reached says how to fetch it. SpeechBrain, unlike transformers, passes on the hub
+    client's error for a malformed id.
     """
+    folder = Path(pretrained)
+    if folder.is_dir():
+        try:
+            return load(pretrained)
+        except Exception as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise ModelNotAvailableError(
+                f"model.pretrained={pretrained} is a folder that cannot be loaded as this model "
+                f"({type(error).__name__}: {reason}); it must hold the checkpoint that save_pretrained or "
+                "esc-train writes for the config's model.family"
+            ) from error
+    if folder.parent == ZOO:
+        raise ModelNotAvailableError(
+            f"model.pretrained={pretrained} is an embedded model that zoo/ does not ship yet: train it "
+            f"with `esc-train model={folder.name}`, or pick a shipped one "
+            f"({', '.join(sorted(p.name for p in ZOO.iterdir() if p.is_dir()))})"
+        )
+    if folder.is_absolute() or pretrained.startswith((".", "~")):
+        raise ModelNotAvailableError(
+            f"model.pretrained={pretrained} is a path, and no such folder exists; point it to a checkpoint "
+            "folder or give a hub id (owner/name)"
+        )
     try:
         return load(pretrained)
     except (OSError, HFValidationError) as error:
-        folder = Path(pretrained)
-        if folder.is_dir():
-            raise
-        if folder.parent == ZOO:
-            raise ModelNotAvailableError(
-                f"model.pretrained={pretrained} is an embedded model that zoo/ does not ship yet: train it "
-                f"with `esc-train model={folder.name}`, or pick a shipped one "
-                f"({', '.join(sorted(p.name for p in ZOO.iterdir() if p.is_dir()))})"
-            ) from None
         raise ModelNotAvailableError(
             f"model.pretrained={pretrained!r} is not a local folder and could not be loaded from the hub "
             f"({type(error).__name__}). Download it first on a machine with network "

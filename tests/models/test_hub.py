@@ -16,6 +16,19 @@ def test_an_embedded_model_that_zoo_does_not_ship_says_to_train_it():
         load_pretrained(unreachable, str(ZOO / "not_trained_yet"))
 
 
+def test_a_missing_local_path_is_named_as_a_path_not_sent_to_the_hub(tmp_path):
+    with pytest.raises(ModelNotAvailableError, match=f"{tmp_path / 'nomodel'} is a path, and no such folder"):
+        load_pretrained(unreachable, str(tmp_path / "nomodel"))
+
+
+def test_a_folder_that_does_not_load_is_named_with_the_loaders_error(tmp_path):
+    def unrecognized(pretrained: str):
+        raise ValueError(f"Unrecognized model in {pretrained}.\nShould have a model_type key")
+
+    with pytest.raises(ModelNotAvailableError, match=r"is a folder that cannot be loaded.*ValueError: Unrec"):
+        load_pretrained(unrecognized, str(tmp_path))
+
+
 def test_a_hub_id_that_is_not_cached_says_to_download_it_first():
     with pytest.raises(ModelNotAvailableError, match="hf download nobody/no-such-model"):
         load_pretrained(unreachable, "nobody/no-such-model")

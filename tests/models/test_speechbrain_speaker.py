@@ -134,7 +134,18 @@ def test_hyperparams_without_ecapa_sizes_refuse_to_be_written(tmp_path):
         EcapaHyperparams(80, None, label_encoder(SPEAKERS)).save_pretrained(tmp_path)
 
 
-@pytest.mark.parametrize("pretrained", ["nobody/no-such-model", "/no/such/folder"])
-def test_unreachable_checkpoint_says_to_download_first(pretrained):
-    with pytest.raises(ModelNotAvailableError, match="could not be loaded from the hub.*local dir"):
+@pytest.mark.parametrize(
+    ("pretrained", "advice"),
+    [
+        ("nobody/no-such-model", "could not be loaded from the hub.*local dir"),
+        ("/no/such/folder", "is a path, and no such folder exists"),
+    ],
+)
+def test_unreachable_checkpoint_says_what_to_do(pretrained, advice):
+    with pytest.raises(ModelNotAvailableError, match=advice):
         SpeechBrainSpeakerAdapter.load(pretrained)
+
+
+def test_a_folder_of_another_family_is_named_with_what_it_lacks(tmp_path):
+    with pytest.raises(ModelNotAvailableError, match=f"{tmp_path} is a folder that cannot be loaded"):
+        SpeechBrainSpeakerAdapter.load(str(tmp_path))
