@@ -125,6 +125,11 @@ def main(cfg: DictConfig) -> None:
         )
     tables = write_results(runs, cfg)
     untagged = int(runs["table"].isna().sum())
+    if not tables:
+        raise SystemExit(
+            f"none of the {untagged} runs under {cfg.outputs} feeds a table: a run joins one through its "
+            "table tag, which experiment=<name> sets (or table=<name> on a single esc-run)"
+        )
     log.info(
         "%d runs: tables %s in %s (%d runs without a table tag left out)",
         len(runs),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 ARROWS = {True: "↑", False: "↓"}
 _LATEX = str.maketrans(
@@ -68,9 +71,14 @@ def latex_table(frame: pd.DataFrame) -> str:
 
 
 def write_table(rows: pd.DataFrame, stem: Path) -> None:
-    """`<stem>.csv` (the rows as they are), `.md` and `.tex` (the reading layout)."""
+    """`<stem>.csv` (the rows as they are), `.md` and `.tex` (the reading layout); replacing a table whose
+    rows differ is said in a warning, so that a table of fewer or other runs never goes unnoticed."""
     stem.parent.mkdir(parents=True, exist_ok=True)
-    rows.to_csv(stem.with_suffix(".csv"), index=False)
+    csv = stem.with_suffix(".csv")
+    text = rows.to_csv(index=False)
+    if csv.is_file() and csv.read_text() != text:
+        log.warning("%s: replacing a table whose rows differ (if it is committed, git diff shows how)", csv)
+    csv.write_text(text)
     table = reading_table(rows)
     stem.with_suffix(".md").write_text(markdown_table(table))
     stem.with_suffix(".tex").write_text(latex_table(table))

@@ -48,6 +48,15 @@ def test_an_outputs_folder_without_runs_is_refused_with_a_hint(tmp_path):
     assert result.returncode != 0 and "no metrics.json under" in result.stderr
 
 
+def test_runs_that_feed_no_table_are_refused_with_how_to_tag_them(tmp_path):
+    record = minmax_record("test", 90.0) | {"table": None}
+    (tmp_path / "outputs" / "run").mkdir(parents=True)
+    (tmp_path / "outputs" / "run" / "metrics.json").write_text(json.dumps(record))
+    result = run_app("tables", tmp_path / "app", f"outputs={tmp_path / 'outputs'}", f"results={tmp_path}")
+    assert result.returncode != 0
+    assert "none of the 1 runs under" in result.stderr and "experiment=<name>" in result.stderr
+
+
 def minmax_record(split: str, quantized: float) -> dict:
     return {
         "task": "kws", "model": "ast_kws", "data": "synth_kws", "w_bits": 4, "a_bits": 4,

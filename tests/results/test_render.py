@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from esc.results.render import latex_table, markdown_table, reading_table
+from esc.results.render import latex_table, markdown_table, reading_table, write_table
 
 
 def rows() -> pd.DataFrame:
@@ -42,3 +42,14 @@ def test_latex_escapes_names_and_sets_symbols_in_math_mode():
     tex = latex_table(reading_table(rows()))
     assert r"wav2vec2\_asr" in tex and r"20.00 $\pm$ 1.50" in tex and r"wer $\downarrow$" in tex
     assert "±" not in tex and "↑" not in tex
+
+
+def test_rewriting_a_table_warns_only_when_its_rows_change(tmp_path, caplog):
+    stem = tmp_path / "tables" / "int8"
+    write_table(rows(), stem)
+    write_table(rows(), stem)
+    assert "replacing" not in caplog.text
+    assert {p.suffix for p in stem.parent.iterdir()} == {".csv", ".md", ".tex"}
+    write_table(rows().iloc[:2], stem)
+    assert f"{stem.with_suffix('.csv')}: replacing a table whose rows differ" in caplog.text
+    assert len(pd.read_csv(stem.with_suffix(".csv"))) == 2
