@@ -52,7 +52,8 @@ def _render_chunk(args: tuple[CorpusPlan, int, Path]) -> int:
 
 
 def is_complete(root: Path, plan: CorpusPlan) -> bool:
-    """True when `root` holds this exact plan's corpus with every clip, list, transcript and noise file."""
+    """True when `root` holds this exact plan's corpus with every clip, list, transcript and noise file, none
+    of them empty (a zero-byte clip is what a full disk or an interrupted copy leaves)."""
     manifest = read_manifest(root)
     if manifest is None or manifest["fingerprint"] != plan.fingerprint(GENERATOR_VERSION):
         return False
@@ -61,7 +62,7 @@ def is_complete(root: Path, plan: CorpusPlan) -> bool:
         + list(plan.text_files)
         + [noise.path for noise in plan.noise_files]
     )
-    return all((root / relative).is_file() for relative in files)
+    return all((root / relative).is_file() and (root / relative).stat().st_size > 0 for relative in files)
 
 
 def _prepare_staging(staging: Path, fingerprint: str) -> None:
@@ -101,6 +102,8 @@ def build_corpus(plan: CorpusPlan, root: Path, workers: int | None = None, overw
     A symlinked root is followed, so the corpus is staged on the disk it points to and replaces the folder
     there (the link itself cannot be removed like a folder).
     """
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers={workers} must be ≥ 1, or null for every core")
     root = Path(root).resolve()
     fingerprint = plan.fingerprint(GENERATOR_VERSION)
     if is_complete(root, plan):

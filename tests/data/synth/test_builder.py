@@ -74,14 +74,22 @@ def test_damaged_corpus_with_its_own_manifest_is_rebuilt(tmp_path):
     assert is_complete(root, plan)
 
 
-@pytest.mark.parametrize("lost", ["iden_split.txt", "a clip"])
+@pytest.mark.parametrize("lost", ["iden_split.txt", "a clip", "a clip's bytes"])
 def test_a_corpus_missing_a_split_list_or_a_clip_is_incomplete_and_rebuilt(tiny_corpora, tmp_path, lost):
     plan = make_plan("sid", "tiny", 0)
     root = build_corpus(plan, tmp_path / "sid")
-    (root / (plan.clips[0].path if lost == "a clip" else lost)).unlink()
+    if lost == "a clip's bytes":
+        (root / plan.clips[0].path).write_bytes(b"")
+    else:
+        (root / (plan.clips[0].path if lost == "a clip" else lost)).unlink()
     assert not is_complete(root, plan)
     build_corpus(plan, root)
     assert file_bytes(root) == file_bytes(tiny_corpora["sid"])
+
+
+def test_a_worker_count_below_one_is_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match="workers=-1 must be ≥ 1, or null for every core"):
+        build_corpus(make_plan("sid", "tiny", 0), tmp_path / "sid", workers=-1)
 
 
 def test_a_symlinked_root_gets_the_corpus_in_the_folder_it_points_to(tiny_corpora, tmp_path):
