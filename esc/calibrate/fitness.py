@@ -134,12 +134,12 @@ class PopulationFitness:
     ) -> PopulationFitness:
         """The `es.fitness` named `kind` on the clips of `loader`, their float references computed once."""
         check_fitness_settings(kind, chunk_rows)
-        fitness = FITNESS[kind]
+        fitness_kind = FITNESS[kind]
         batches = []
         with torch.no_grad(), quant_enabled(adapter.model, False):
             for batch in loader:
                 inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
-                reference = fitness.reference(adapter, inputs, batch["targets"])
+                reference = fitness_kind.reference(adapter, inputs, batch["targets"])
                 if not isinstance(reference, torch.Tensor):
                     raise ValueError(
                         f"es.fitness={kind} needs class targets, but this model's targets are "
@@ -149,8 +149,8 @@ class PopulationFitness:
                 batches.append((inputs, reference, adapter.output_mask(inputs, batch["lengths"])))
         return cls(
             adapter.model,
-            partial(fitness.outputs, adapter),
-            partial(fitness.rows, adapter),
+            partial(fitness_kind.outputs, adapter),
+            partial(fitness_kind.rows, adapter),
             batches,
             chunk_rows,
             precision,
