@@ -30,28 +30,70 @@ def weight_matrix(layer: nn.Module) -> torch.Tensor:
     return layer.weight.detach().reshape(layer.weight.shape[0], -1)
 
 
+RowsOf = Callable[[nn.Module, torch.Tensor], torch.Tensor]
+_INPUT_ROWS: dict[type[nn.Module], RowsOf] = {}
+
+
+def register_input_rows(layer_type: type[nn.Module]) -> Callable[[RowsOf], RowsOf]:
+    """Make GPTQ and AdaRound round `layer_type` (and its subclasses), given the rows its matmul multiplies:
+    a quantized layer type without them keeps round-to-nearest weights."""
+
+    def add(rows: RowsOf) -> RowsOf:
+        _INPUT_ROWS[layer_type] = rows
+        return rows
+
+    return add
+
+
+def rows_function(layer: nn.Module) -> RowsOf | None:
+    """The registered input-rows function of the layer's type, None when it has none."""
+    return next((rows for kind, rows in _INPUT_ROWS.items() if isinstance(layer, kind)), None)
+
+
 def input_rows(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The input of the layer's matmul, as its input quantizer sees it, as rows matching weight_matrix's
     columns."""
-    if isinstance(layer, Classifier):
-        x = cosine_input(x)
-    if isinstance(layer, nn.Linear | Classifier):
-        return x.reshape(-1, x.shape[-1])
-    if isinstance(layer, nn.Conv1d):
-        x, kernel, stride = x.unsqueeze(2), (1, *layer.kernel_size), (1, *layer.stride)
-        padding, dilation = (0, *layer.padding), (1, *layer.dilation)
-    else:
-        kernel, stride, padding, dilation = layer.kernel_size, layer.stride, layer.padding, layer.dilation
+    return rows_function(layer)(layer, x)
+
+
+@register_input_rows(nn.Linear)
+def _linear_rows(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return x.reshape(-1, x.shape[-1])
+
+
+@register_input_rows(Classifier)
+def _cosine_rows(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return _linear_rows(layer, cosine_input(x))
+
+
+def _patch_rows(
+    x: torch.Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple
+) -> torch.Tensor:
     patches = F.unfold(x, kernel, dilation=dilation, padding=padding, stride=stride)
     return patches.transpose(1, 2).reshape(-1, patches.shape[1])
 
 
+@register_input_rows(nn.Conv1d)
+def _conv1d_rows(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A 1-D convolution unfolded as a 2-D one of height 1."""
+    return _patch_rows(
+        x.unsqueeze(2), (1, *layer.kernel_size), (1, *layer.stride), (0, *layer.padding), (1, *layer.dilation)
+    )
+
+
+@register_input_rows(nn.Conv2d)
+def _conv2d_rows(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return _patch_rows(x, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+
+
 def rounding_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """Quantized layers whose weights a PTQ method can round: below 16 bits, ungrouped, no string padding."""
+    """Quantized layers whose weights a PTQ method can round: below 16 bits, of a type with input rows,
+    ungrouped, no string padding."""
     return {
         layer.weight_quantizer.name: layer
         for layer in model.modules()
         if isinstance(layer, QuantLayerMixin)
+        and rows_function(layer) is not None
         and layer.weight_quantizer.bits < OFF_BITS
         and getattr(layer, "groups", 1) == 1
         and not isinstance(getattr(layer, "padding", 0), str)

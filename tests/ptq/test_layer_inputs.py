@@ -9,6 +9,7 @@ from esc.models.speechbrain_speaker import SpeechBrainSpeakerAdapter
 from esc.ptq.apply import apply_ptq
 from esc.ptq.layer_inputs import observing_inputs, rounding_layers
 from esc.quant import QuantConfig, quant_enabled, quantize
+from esc.quant.layers import QuantLayerMixin, register_layer
 from tests.quant.tiny_speech_models import calibrated_cosine_classifier, run_blocks
 from tests.tiny_models import save_tiny_ecapa
 
@@ -45,3 +46,24 @@ def test_ptq_rounds_the_cosine_classifier_off_round_to_nearest_onto_its_grid(met
     assert not torch.equal(quantizer.fake_weight, nearest)
     torch.testing.assert_close(levels, levels.round(), rtol=0, atol=1e-4)
     assert levels.abs().max() <= 3
+
+
+class Bilinear1x1(torch.nn.Module):
+    """A matmul type quantized through register_layer but given no input rows for PTQ."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.randn(4, 6))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.weight.T
+
+
+register_layer(Bilinear1x1)(lambda layer, x, weight: x @ weight.T)
+
+
+def test_a_registered_matmul_without_input_rows_keeps_round_to_nearest_weights():
+    model = torch.nn.Sequential(Bilinear1x1(), torch.nn.Linear(4, 3))
+    quantize(model, QuantConfig(w_bits=4, a_bits=16))
+    assert isinstance(model[0], QuantLayerMixin)
+    assert list(rounding_layers(model)) == [model[1].weight_quantizer.name]
