@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from esc.data.synth.manifest import read_manifest
+
 SPLITS = ("train", "validation", "test")
 
 
@@ -19,6 +21,15 @@ class Example:
 
 class DatasetNotFoundError(FileNotFoundError):
     """The dataset root is missing; the message says how to get the data."""
+
+
+def other_corpus_at(root: Path) -> str:
+    """A sentence naming the synthetic corpus that `root` holds instead, for a data.root pointed at the wrong
+    one; '' when it holds none."""
+    manifest = read_manifest(root) if root.is_dir() else None
+    if manifest is None:
+        return ""
+    return f" {root} holds the synthetic {manifest.get('corpus')!r} corpus instead: check data.root."
 
 
 def check_split(split: str) -> None:

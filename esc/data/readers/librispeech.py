@@ -6,7 +6,7 @@ from pathlib import Path
 
 from torchaudio.datasets import LIBRISPEECH
 
-from esc.data.readers.example import DatasetNotFoundError, Example, check_split
+from esc.data.readers.example import DatasetNotFoundError, Example, check_split, other_corpus_at
 
 DEFAULT_FOLDERS = {"train": "train-clean-100", "validation": "dev-clean", "test": "test-clean"}
 
@@ -22,7 +22,7 @@ def read_librispeech(
         raise DatasetNotFoundError(
             f"LibriSpeech {folder} not found at {root / 'LibriSpeech' / folder}: run "
             f"`esc-data corpus=asr corpus.root={root}` for the synthetic corpus, or set data.download=true "
-            "to fetch the real one with torchaudio"
+            "to fetch the real one with torchaudio." + other_corpus_at(root)
         )
     dataset = LIBRISPEECH(root, url=folder, download=download)
     examples = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from torchaudio.datasets import VoxCeleb1Identification
 
-from esc.data.readers.example import DatasetNotFoundError, Example, check_split
+from esc.data.readers.example import DatasetNotFoundError, Example, check_split, other_corpus_at
 
 _SUBSETS = {"train": "train", "validation": "dev", "test": "test"}
 MANUAL_STEPS = (
@@ -28,7 +28,7 @@ def read_voxceleb1(root: str | Path, split: str, download: bool = False) -> list
     if missing:
         raise DatasetNotFoundError(
             f"VoxCeleb1 not found: {', '.join(map(str, missing))} missing. Run `esc-data corpus=sid "
-            f"corpus.root={root}` for the synthetic corpus. {MANUAL_STEPS}"
+            f"corpus.root={root}` for the synthetic corpus. {MANUAL_STEPS}." + other_corpus_at(root)
         )
     dataset = VoxCeleb1Identification(root, subset=_SUBSETS[split])
     examples = []

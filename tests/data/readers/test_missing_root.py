@@ -20,6 +20,15 @@ def test_missing_root_names_the_path_and_how_to_get_the_data(reader, tmp_path):
     assert str(missing) in str(error.value) and "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("reader", "other"), [("speech_commands", "sid"), ("librispeech", "kws"), ("voxceleb1", "asr")]
+)
+def test_a_root_holding_another_synthetic_corpus_is_named(reader, other, tiny_corpora):
+    with pytest.raises(DatasetNotFoundError, match=f"holds the synthetic '{other}' corpus instead") as error:
+        READERS[reader](tiny_corpora[other], "test")
+    assert "\n" not in str(error.value)
+
+
 def test_voxceleb1_cannot_be_downloaded_automatically(tmp_path):
     with pytest.raises(ValueError, match="not available for VoxCeleb1"):
         READERS["voxceleb1"](tmp_path, "test", download=True)
