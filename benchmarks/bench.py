@@ -35,7 +35,7 @@ from transformers import (
     WhisperForConditionalGeneration,
 )
 
-from esc.calibrate.fitness import PopulationFitness, kl_rows
+from esc.calibrate.fitness import FITNESS, PopulationFitness
 from esc.calibrate.precision import PRECISIONS, fitness_precision
 from esc.config import CONFIG_DIR
 from esc.models.registry import build_adapter
@@ -142,13 +142,6 @@ def fresh_model(model_cfg) -> tuple[torch.nn.Module, Forward]:
     return adapter.model, adapter.logits
 
 
-def logits_kl(
-    outputs: torch.Tensor, inputs: dict, reference: torch.Tensor, mask: torch.Tensor | None
-) -> torch.Tensor:
-    """ESC's default fitness rows (es.fitness=kl) in PopulationFitness's row-loss signature."""
-    return kl_rows(outputs, reference, mask)
-
-
 def measure(
     name: str, subject: Subject, population: int, repeats: int, device: str, chunk_rows: int, precision: str
 ) -> dict:
@@ -182,9 +175,8 @@ def measure(
         del float_model, float_forward  # the forward holds the model too
         base = get_activation_scales(model)  # on the CPU, where ESC's search hands candidates over
         candidates = base * torch.exp2(0.1 * torch.randn(population, len(base)))
-        fitness = PopulationFitness(
-            model, forward, logits_kl, [(inputs, reference, None)], chunk_rows, precise
-        )
+        kl = partial(FITNESS["kl"].rows, None)  # ESC's default fitness rows, which need no adapter
+        fitness = PopulationFitness(model, forward, kl, [(inputs, reference, None)], chunk_rows, precise)
         batched_seconds = median_seconds(partial(fitness, candidates), repeats)
         looped_seconds = median_seconds(lambda: [fitness(c[None]) for c in candidates], max(1, repeats // 2))
     group = min(population, max(1, fitness.chunk_rows // clips))  # after any out-of-memory halving

@@ -13,7 +13,14 @@ from omegaconf import DictConfig, OmegaConf
 from esc.config import CONFIG_DIR
 from esc.pipeline import run
 from esc.records import config_hash, git_revision
-from esc.results.store import HYDRA_RECORD, METRICS_FILE, copy_finished_run, find_finished, read_record
+from esc.results.store import (
+    HYDRA_RECORD,
+    METRICS_FILE,
+    copy_finished_run,
+    find_finished,
+    hydra_config,
+    read_record,
+)
 from esc.results.wandb_logger import log_run
 
 log = logging.getLogger(__name__)
@@ -60,7 +67,7 @@ def save_hydra_record(cfg: DictConfig, output_dir: Path) -> None:
     folder = output_dir / HYDRA_RECORD
     folder.mkdir(parents=True, exist_ok=True)
     hydra_settings = HydraConfig.instance().cfg
-    OmegaConf.save(cfg, folder / "config.yaml")
+    OmegaConf.save(cfg, hydra_config(output_dir))
     OmegaConf.save(hydra_settings, folder / "hydra.yaml")
     OmegaConf.save(hydra_settings.hydra.overrides.task, folder / "overrides.yaml")
 

@@ -192,6 +192,25 @@ def resumable_state(checkpoint: Path, code: str, force: bool) -> SearchState | N
     return state
 
 
+def _generation(
+    state: SearchState, evaluate: Callable[[np.ndarray], np.ndarray], settings: SearchSettings
+) -> int:
+    """Ask, evaluate and tell one generation (the last one trimmed to the budget); returns its size."""
+    started = time.perf_counter()
+    size = min(settings.popsize, settings.budget - state.evals)
+    asked = [state.optimizer.ask() for _ in range(size)]
+    thetas = clip_theta(np.stack([c.value for c in asked]), settings.bounds)
+    fitness = np.asarray(evaluate(thetas), dtype=np.float64)
+    for candidate, value in zip(asked, fitness, strict=True):
+        state.optimizer.tell(candidate, float(value))
+    _remember(state, thetas, fitness, settings.keep_top)
+    state.evals += size
+    state.generations += 1
+    state.seconds += time.perf_counter() - started
+    _record(state, settings.sigma)
+    return size
+
+
 def interruption_note(checkpoint: Path, saved: int | None, every: int) -> str:
     """What an interrupted search leaves behind and how to continue it."""
     if saved is None:
@@ -226,28 +245,16 @@ def search(
     bar = tqdm(total=settings.budget, initial=state.evals, desc="ESC", unit="eval", dynamic_ncols=True)
     try:
         while state.evals < settings.budget:
-            started = time.perf_counter()
-            size = min(settings.popsize, settings.budget - state.evals)
-            asked = [state.optimizer.ask() for _ in range(size)]
-            thetas = clip_theta(np.stack([c.value for c in asked]), settings.bounds)
-            fitness = np.asarray(evaluate(thetas), dtype=np.float64)
-            for candidate, value in zip(asked, fitness, strict=True):
-                state.optimizer.tell(candidate, float(value))
-            _remember(state, thetas, fitness, settings.keep_top)
-            state.evals += size
-            state.generations += 1
-            state.seconds += time.perf_counter() - started
-            _record(state, settings.sigma)
-            bar.update(size)
+            bar.update(_generation(state, evaluate, settings))
             bar.set_postfix(best=f"{state.best_fitness:.4g}", start=f"{state.start_fitness:.4g}")
             if state.generations % settings.checkpoint_every == 0:
                 save_state(state, checkpoint)
                 saved = state.evals
     except KeyboardInterrupt:
-        bar.close()
         log.warning(interruption_note(checkpoint, saved, settings.checkpoint_every))
         raise
-    bar.close()
+    finally:
+        bar.close()
     state.done = True
     save_state(state, checkpoint)
     return state

@@ -31,7 +31,7 @@ def load_pretrained(load: Callable[[str], T], pretrained: str) -> T:
         try:
             return load(pretrained)
         except Exception as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            reason = next(iter(str(error).strip().splitlines()), "")
             raise ModelNotAvailableError(
                 f"model.pretrained={pretrained} is a folder that cannot be loaded as this model "
                 f"({type(error).__name__}: {reason}); it must hold the checkpoint that save_pretrained or "

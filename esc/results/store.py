@@ -19,7 +19,9 @@ HISTORY_FILE = "es_history.csv"  # beside the record of an ESC run
 THETA_FILE = "es_theta.csv"  # beside the record of an ESC run: each quantizer's local scale and chosen θ
 SCALES_FILE = "scales.json"  # beside the record of a quantized run
 SIDE_FILES = (SCALES_FILE, HISTORY_FILE, THETA_FILE)  # what a reused run's copy takes along with its record
-HYDRA_RECORD = ".hydra"  # the run's config as Hydra composed it, which tables read to group runs
+HYDRA_RECORD = (
+    ".hydra"  # Hydra's record of a run: its config (which tables read to group runs), settings, overrides
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,13 +106,18 @@ def load_runs(root: Path) -> pd.DataFrame:
     )
 
 
+def hydra_config(run_dir: Path) -> Path:
+    """The run's config as Hydra composed it, in its Hydra record."""
+    return run_dir / HYDRA_RECORD / "config.yaml"
+
+
 def recorded_experiment(run_dir: Path) -> str:
     """A key for the run's experiment: its Hydra record less output paths, run controls and seeds, hashed.
 
     Every seed of one sweep shares it, and a sweep with other settings (another es preset, dataset or
     weight calibrator) gets another one. A run without that record gets '' and so cannot be told apart.
     """
-    config = run_dir / HYDRA_RECORD / "config.yaml"
+    config = hydra_config(run_dir)
     if not config.is_file():
         return ""
     settings = OmegaConf.to_container(OmegaConf.load(config), resolve=False)
@@ -119,4 +126,4 @@ def recorded_experiment(run_dir: Path) -> str:
 
 def recorded_setting(run_dir: Path, key: str) -> Any:
     """The value of a dotted config key, as the run's Hydra record (.hydra/config.yaml) has it."""
-    return OmegaConf.select(OmegaConf.load(run_dir / HYDRA_RECORD / "config.yaml"), key)
+    return OmegaConf.select(OmegaConf.load(hydra_config(run_dir)), key)

@@ -26,7 +26,7 @@ class DatasetNotFoundError(FileNotFoundError):
 def other_corpus_at(root: Path) -> str:
     """A sentence naming the synthetic corpus that `root` holds instead, for a data.root pointed at the wrong
     one; '' when it holds none."""
-    manifest = read_manifest(root) if root.is_dir() else None
+    manifest = read_manifest(root)
     if manifest is None:
         return ""
     return f" {root} holds the synthetic {manifest.get('corpus')!r} corpus instead: check data.root."
