@@ -24,6 +24,7 @@ from transformers.models.wav2vec2.modeling_wav2vec2 import Wav2Vec2Attention
 from transformers.models.whisper.modeling_whisper import WhisperAttention
 
 from esc.quant.config import QuantConfig
+from esc.quant.fake_quant import fuses_softmax, softmax_fake_quantize
 from esc.quant.quantizers import ActivationQuantizer
 
 ATTENTION_IMPLEMENTATION = "esc_fakequant"
@@ -128,17 +129,36 @@ def fakequant_attention(
     value = quantizers["v"](value)
     if scaling is None:
         scaling = query.size(-1) ** -0.5
-    scores = torch.matmul(query, key.transpose(2, 3)) * scaling
+    scores = torch.matmul(query, key.transpose(2, 3))
     mask = additive_mask(attention_mask, query, key, is_causal)
+    probs = _quantized_probabilities(scores, scaling, mask, quantizers, query.dtype)
+    probs = nn.functional.dropout(probs, p=dropout, training=module.training)
+    output = torch.matmul(probs, value)
+    return output.transpose(1, 2).contiguous(), probs
+
+
+def _quantized_probabilities(
+    scores: torch.Tensor,
+    scaling: float,
+    mask: torch.Tensor | None,
+    quantizers: nn.ModuleDict,
+    out_dtype: torch.dtype,
+) -> torch.Tensor:
+    """The probs quantizer applied to softmax(scores·scaling + mask) in float32, as `out_dtype`."""
+    quantizer = quantizers["probs"]
+    calibrated_inference = not torch.is_grad_enabled() and quantizer.is_quantizing and quantizer.is_calibrated
+    collecting = any(role.collecting for role in quantizers.values())
+    if calibrated_inference and not collecting and fuses_softmax(scores.device.type):
+        qmin, qmax = quantizer.grid
+        scale, inverse_scale = quantizer.population or (quantizer.scale, quantizer.inverse_scale)
+        return softmax_fake_quantize(scores, scaling, mask, scale, inverse_scale, qmin, qmax, out_dtype)
+    scores = scores * scaling
     if mask is not None:
         scores = scores + mask
     # The float32 probabilities are quantized before the cast to the matmul's dtype: under autocast the
     # quantizer writes bfloat16 itself, which saves a pass over the largest tensor of the layer.
     probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32)
-    probs = quantizers["probs"](probs).to(query.dtype)
-    probs = nn.functional.dropout(probs, p=dropout, training=module.training)
-    output = torch.matmul(probs, value)
-    return output.transpose(1, 2).contiguous(), probs
+    return quantizer(probs).to(out_dtype)
 
 
 def _is_causal(module: nn.Module, kwargs: dict) -> bool:

@@ -95,6 +95,8 @@ _fused_device_types: frozenset[str] = frozenset()
 # to 23.8-23.9 ESC evaluations/s on an H200 (this copy as a patch; see the README). CPUs keep the one-pass
 # kernel that their bench measured.
 CONTIGUOUS_FIRST_DEVICE_TYPES = frozenset({"cuda"})
+# Fused device types on which attention's softmax fuses with its quantizer: see fuses_softmax.
+FUSED_SOFTMAX_DEVICE_TYPES = frozenset({"cuda"})
 _compiled: dict[Callable, Callable] = {}
 _ACTIVATION_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 _GRAPHS_PER_KERNEL = 32
@@ -181,11 +183,11 @@ def _fused_round_to_grid(
     return quantized.view(x.shape)
 
 
-def _compiled_version(function: Callable) -> Callable:
+def _compiled_version(function: Callable, dynamic: bool | None = True) -> Callable:
     if function not in _compiled:
         # The CPU's flags still pick the SIMD width; skipping inductor's per-ISA test builds saves ~5 s.
         options = {"cpp.vec_isa_ok": True}
-        compiled = torch.compile(function, dynamic=True, options=options)
+        compiled = torch.compile(function, dynamic=dynamic, options=options)
         # Each rank and memory layout of x (transposed q/k/v, their population batches, a model's
         # channel-first convolution inputs) is a graph of its own: more than dynamo's default 8.
         _compiled[function] = torch._dynamo.config.patch(recompile_limit=_GRAPHS_PER_KERNEL)(compiled)
@@ -225,6 +227,82 @@ def fake_quantize_population(
         grouped, scales.view(candidate_shape), zero_point, qmin, qmax, inverse, out_dtype
     )
     return quantized.reshape(x.shape)
+
+
+def fuses_softmax(device_type: str) -> bool:
+    """Whether attention's softmax and probability quantizer run as one compiled kernel on this device type.
+
+    Only where fused fake quantization is on, the device is a GPU (there it measured faster), and the
+    forward already runs below float32. The kernel is not bit-identical to the eager ops (see
+    softmax_fake_quantize), so a float32 forward keeps them and stays the exact reference.
+    """
+    return (
+        fused_kernel_enabled(device_type)
+        and device_type in FUSED_SOFTMAX_DEVICE_TYPES
+        and runs_below_float32(device_type)
+    )
+
+
+def runs_below_float32(device_type: str) -> bool:
+    """Whether forwards on this device type are approximate already: under autocast, or with TF32 matmuls."""
+    if torch.is_autocast_enabled(device_type):
+        return True
+    return device_type == "cuda" and torch.backends.cuda.matmul.fp32_precision == "tf32"
+
+
+def softmax_fake_quantize(
+    scores: torch.Tensor,
+    scaling: float,
+    mask: torch.Tensor | None,
+    scale: torch.Tensor,
+    inverse_scale: torch.Tensor | None,
+    qmin: int,
+    qmax: int,
+    out_dtype: torch.dtype,
+) -> torch.Tensor:
+    """Unsigned fake quantization of softmax(scores·scaling + mask), taken in float32, in one kernel.
+
+    `scale` is one scale, or one per candidate of a candidate-major batch (as in fake_quantize_population).
+    The eager ops pass over attention's largest tensor four times. Here the scaled scores stay float32,
+    where the eager ops round them to the dtype of `scores`, and inductor's softmax is not aten's to the
+    last bit: the probabilities differ from the eager ones in their last bits, which a 4-bit grid can
+    magnify.
+    """
+    if inverse_scale is None:
+        inverse_scale = 1.0 / scale
+    population = scale.numel()
+    if scores.shape[0] % population:
+        raise ValueError(
+            f"batch dimension {scores.shape[0]} is not a multiple of the population size {population}"
+        )
+    return _compiled_version(_softmax_round_to_grid, dynamic=None)(
+        scores, scaling, mask, scale, inverse_scale, qmin, qmax, out_dtype, population
+    )
+
+
+def _softmax_round_to_grid(
+    scores: torch.Tensor,
+    scaling: float,
+    mask: torch.Tensor | None,
+    scale: torch.Tensor,
+    inverse_scale: torch.Tensor,
+    qmin: int,
+    qmax: int,
+    out_dtype: torch.dtype,
+    population: int,
+) -> torch.Tensor:
+    # A candidate axis of its own, as in fake_quantize_population: this form measured faster on a GPU than
+    # a flat (candidates, n) view of the probabilities.
+    scores = scores * scaling
+    if mask is not None:
+        scores = scores + mask
+    probs = torch.softmax(scores, dim=-1, dtype=torch.float32)
+    if population == 1:
+        return ((probs * inverse_scale).round().clamp(qmin, qmax) * scale).to(out_dtype)
+    grouped = probs.view(population, probs.shape[0] // population, *probs.shape[1:])
+    candidate_shape = (population,) + (1,) * (grouped.dim() - 1)
+    rounded = (grouped * inverse_scale.view(candidate_shape)).round().clamp(qmin, qmax)
+    return (rounded * scale.view(candidate_shape)).to(out_dtype).view(probs.shape)
 
 
 def qparams_from_range(

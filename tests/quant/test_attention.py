@@ -6,7 +6,19 @@ import pytest
 import torch
 from torch import nn
 
-from esc.quant import QuantConfig, calibrate_activations, collecting_statistics, quant_enabled, quantize
+from esc.calibrate.fitness import repeat_rows
+from esc.quant import (
+    QuantConfig,
+    calibrate_activations,
+    collecting_statistics,
+    fake_quant,
+    get_activation_scales,
+    population_scales,
+    quant_enabled,
+    quantize,
+    use_fused_kernel,
+)
+from esc.quant import attention as attention_module
 from esc.quant.attention import additive_mask, attention_quantizers_of
 from tests.quant.tiny_speech_models import TINY_CASES, tiny_ast, tiny_whisper
 
@@ -109,3 +121,52 @@ def test_probabilities_are_quantized_on_an_unsigned_grid_and_returned() -> None:
     levels = probs / probs_quantizer.scale
     assert torch.allclose(levels, levels.round(), atol=1e-3)
     assert levels.min() >= 0 and levels.round().max() <= 15
+
+
+@pytest.fixture
+def fused_softmax_on_cpu(monkeypatch: pytest.MonkeyPatch):
+    """The GPU's fused softmax, run on this CPU."""
+    monkeypatch.setattr(fake_quant, "FUSED_SOFTMAX_DEVICE_TYPES", frozenset({"cuda", "cpu"}))
+    use_fused_kernel(["cpu"])
+    yield
+    use_fused_kernel([])
+
+
+def test_fused_softmax_reproduces_the_eager_attention_in_float32(fused_softmax_on_cpu, monkeypatch) -> None:
+    # Float32 forwards keep the eager ops in use; forced onto them here, the kernel's wiring (single scale
+    # and population, the attention's scaling and mask) is checked bit for bit, which this CPU allows.
+    monkeypatch.setattr(fake_quant, "runs_below_float32", lambda device_type: True)
+    case = tiny_ast()
+    quantize(case.model, QuantConfig(w_bits=4, a_bits=4, hist_bins=256))
+    _calibrate(case.model, lambda: case.output(case.model, case.inputs))
+    scales = get_activation_scales(case.model)
+    candidates = scales * torch.exp2(
+        0.3 * torch.randn(2, len(scales), generator=torch.Generator().manual_seed(8))
+    )
+    fused_calls = []
+    fused = fake_quant.softmax_fake_quantize
+    monkeypatch.setattr(
+        attention_module, "softmax_fake_quantize", lambda *a: fused_calls.append(1) or fused(*a)
+    )
+    rows = {"input_values": repeat_rows(case.inputs["input_values"], 2)}
+    with torch.no_grad(), population_scales(case.model, candidates):
+        population = case.output(case.model, rows)
+    with torch.no_grad():
+        single = case.output(case.model, case.inputs)
+    assert len(fused_calls) == 4  # two layers, two forwards
+    use_fused_kernel([])
+    with torch.no_grad(), population_scales(case.model, candidates):
+        assert torch.equal(population, case.output(case.model, rows))
+    with torch.no_grad():
+        assert torch.equal(single, case.output(case.model, case.inputs))
+    assert len(fused_calls) == 4
+
+
+def test_fused_softmax_leaves_statistics_and_gradients_to_the_eager_ops(
+    fused_softmax_on_cpu, monkeypatch
+) -> None:
+    case = tiny_ast()
+    quantize(case.model, QuantConfig(a_bits=4, hist_bins=256))
+    monkeypatch.setattr(attention_module, "softmax_fake_quantize", lambda *a: pytest.fail("fused"))
+    _calibrate(case.model, lambda: case.output(case.model, case.inputs))
+    case.output(case.model, case.inputs).sum().backward()

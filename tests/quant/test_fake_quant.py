@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from esc.calibrate.precision import cuda_float32_matmuls
 from esc.quant import fake_quant
 from esc.quant.bits import integer_grid
 from esc.quant.fake_quant import (
@@ -180,6 +181,57 @@ def test_copying_a_transposed_input_first_sends_it_through_the_matrix_kernel_bit
     eager = fake_quantize(x, scale, None, -7, 7, out_dtype=torch.bfloat16)
     assert kernels == ["_round_to_grid"]
     assert fused.is_contiguous() and torch.equal(fused, eager)
+
+
+def _eager_softmax_quantized(scores, scaling, mask, scale, population):
+    scores = scores * scaling
+    if mask is not None:
+        scores = scores + mask
+    probs = torch.softmax(scores, dim=-1, dtype=torch.float32)
+    if population:
+        return fake_quantize_population(probs, scale, None, 0, 15, out_dtype=scores.dtype)
+    return fake_quantize(probs, scale, None, 0, 15, out_dtype=scores.dtype)
+
+
+@pytest.mark.parametrize("population", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_fused_softmax_matches_the_eager_ops_bit_for_bit_in_float32(population: bool, masked: bool) -> None:
+    generator = torch.Generator().manual_seed(6)
+    scores = torch.randn(4, 2, 5, 7, generator=generator) * 4
+    mask = torch.where(torch.rand(4, 1, 5, 7, generator=generator) < 0.3, -1e9, 0.0) if masked else None
+    scale = torch.tensor([0.05, 0.07]) if population else torch.tensor(1 / 15)
+    fused = fake_quant.softmax_fake_quantize(scores, 0.125, mask, scale, None, 0, 15, torch.float32)
+    assert torch.equal(fused, _eager_softmax_quantized(scores, 0.125, mask, scale, population))
+
+
+def test_fused_softmax_in_bfloat16_stays_within_one_grid_step_of_the_eager_ops() -> None:
+    # The eager ops round the scaled scores to bfloat16 before the softmax; the fused kernel does not.
+    scores = (torch.randn(8, 4, 16, 16, generator=torch.Generator().manual_seed(7)) * 4).bfloat16()
+    scale = torch.tensor([0.05, 0.07, 0.06, 0.08])
+    fused = fake_quant.softmax_fake_quantize(scores, 0.3, None, scale, None, 0, 15, torch.bfloat16)
+    eager = _eager_softmax_quantized(scores, 0.3, None, scale, population=True)
+    assert fused.dtype == torch.bfloat16
+    step = scale.view(4, 1).expand(4, fused.numel() // 4).reshape(fused.shape)
+    assert ((fused.float() - eager.float()).abs() <= step * 1.01).all()
+
+
+def test_fused_softmax_is_chosen_only_where_the_forward_runs_below_float32(monkeypatch) -> None:
+    monkeypatch.setattr(fake_quant, "FUSED_SOFTMAX_DEVICE_TYPES", frozenset({"cuda", "cpu"}))
+    monkeypatch.setattr(fake_quant, "_fused_device_types", frozenset({"cuda", "cpu"}))
+    assert not fake_quant.fuses_softmax("cpu")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert fake_quant.fuses_softmax("cpu")
+    with cuda_float32_matmuls("ieee"):
+        assert not fake_quant.fuses_softmax("cuda")
+    with cuda_float32_matmuls("tf32"):
+        assert fake_quant.fuses_softmax("cuda")
+
+
+def test_fused_softmax_refuses_a_batch_the_population_does_not_divide() -> None:
+    with pytest.raises(ValueError, match="batch dimension 3 is not a multiple of the population size 2"):
+        fake_quant.softmax_fake_quantize(
+            torch.zeros(3, 1, 2, 2), 1.0, None, torch.ones(2), None, 0, 15, torch.float32
+        )
 
 
 def test_a_widening_scale_gives_one_quantized_copy_per_scale() -> None:
