@@ -105,6 +105,8 @@ def build_corpus(plan: CorpusPlan, root: Path, workers: int | None = None, overw
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers} must be ≥ 1, or null for every core")
     root = Path(root).resolve()
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"corpus.root={root} is a file; the corpus needs a folder or a new path")
     fingerprint = plan.fingerprint(GENERATOR_VERSION)
     if is_complete(root, plan):
         log.info("%s: complete corpus with a matching manifest, nothing to do", root)

@@ -92,6 +92,14 @@ def test_a_worker_count_below_one_is_refused_by_name(tmp_path):
         build_corpus(make_plan("sid", "tiny", 0), tmp_path / "sid", workers=-1)
 
 
+def test_a_root_that_is_a_file_is_refused_by_name_and_kept(tmp_path):
+    root = tmp_path / "kws"
+    root.write_text("notes")
+    with pytest.raises(NotADirectoryError, match=f"corpus.root={root} is a file; the corpus needs a folder"):
+        build_corpus(make_plan("kws", "tiny", 0), root, workers=1)
+    assert root.read_text() == "notes"
+
+
 def test_a_symlinked_root_gets_the_corpus_in_the_folder_it_points_to(tiny_corpora, tmp_path):
     target = tmp_path / "disk" / "sid"
     target.mkdir(parents=True)
