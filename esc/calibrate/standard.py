@@ -34,21 +34,26 @@ def quant_config(quant_cfg: DictConfig) -> QuantConfig:
     """The `quant/` config group as the quantizer's dataclass, which refuses impossible settings.
 
     A pattern given on the command line as `quant.keep_float=classifier*` is one string, which `list` would
-    split into one-letter patterns that match nothing: it is refused with the list form.
+    split into one-letter patterns that match nothing: it is refused with the list form. Other refusals name
+    the quant group, since QuantConfig's own messages name only its fields.
     """
     if isinstance(quant_cfg.keep_float, str):
         raise ValueError(
             f"quant.keep_float={quant_cfg.keep_float!r} is one string, not a list of patterns; "
             f"write quant.keep_float='[{quant_cfg.keep_float}]'"
         )
-    return QuantConfig(
-        w_bits=quant_cfg.w_bits,
-        a_bits=quant_cfg.a_bits,
-        a_symmetric=quant_cfg.a_symmetric,
-        weight_calibrator=quant_cfg.weight_calibrator,
-        keep_float=list(quant_cfg.keep_float),
-        hist_bins=quant_cfg.hist_bins,
-    )
+    try:
+        return QuantConfig(
+            w_bits=quant_cfg.w_bits,
+            a_bits=quant_cfg.a_bits,
+            a_symmetric=quant_cfg.a_symmetric,
+            weight_calibrator=quant_cfg.weight_calibrator,
+            keep_float=list(quant_cfg.keep_float),
+            hist_bins=quant_cfg.hist_bins,
+        )
+    except ValueError as error:
+        # QuantConfig names its own fields (a_bits); the command line reaches them as quant.a_bits.
+        raise ValueError(f"quant config group (set as quant.<field>): {error}") from None
 
 
 def collect_statistics(adapter: SpeechAdapter, loader: DataLoader) -> int:

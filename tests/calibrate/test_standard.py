@@ -25,3 +25,18 @@ def test_keep_float_given_as_one_string_is_refused_with_the_list_form():
         quant_config(quant)
     quant.keep_float = OmegaConf.create(["classifier*"])
     assert quant_config(quant).keep_float == ["classifier*"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("a_bits", 1, "a_bits=1 is outside"),
+        ("hist_bins", 1, "hist_bins=1"),
+        ("weight_calibrator", "kl", "unknown weight calibrator 'kl'"),
+    ],
+)
+def test_an_impossible_setting_is_refused_naming_the_quant_group(field: str, value, message: str) -> None:
+    quant = compose_config("run", ["quant=w4a4"]).quant
+    quant[field] = value
+    with pytest.raises(ValueError, match=rf"quant config group \(set as quant.<field>\): .*{message}"):
+        quant_config(quant)
