@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
 from esc.config import plain_options
+from esc.data.datamodule import EmptyCalibrationError
 from esc.models.adapter import SpeechAdapter
 from esc.quant import QuantConfig, calibrate_activations, collecting_statistics
 from esc.quant.bits import OFF_BITS
+
+log = logging.getLogger(__name__)
+
+# Below one step of 16-bit audio: such a clip holds no signal for the activation ranges to describe.
+SILENT_PEAK = 2.0**-15
 
 
 @dataclass
@@ -58,9 +66,30 @@ def quant_config(quant_cfg: DictConfig) -> QuantConfig:
 
 def collect_statistics(adapter: SpeechAdapter, loader: DataLoader) -> int:
     """Every activation quantizer's statistics from one inference pass over the calibration clips; returns
-    the clip count."""
+    the clip count.
+
+    Silence gives ranges of the model's response to nothing, and every scale set from them would clip real
+    speech: a calibration set of silent clips only is refused, and silent clips among others are counted
+    in a warning.
+    """
+    silent = [0]
     with collecting_statistics(adapter.model):
-        return adapter.infer_clips(loader)
+        clips = adapter.infer_clips(_counting_silence(loader, silent))
+    if silent[0] == clips:
+        raise EmptyCalibrationError(
+            f"all {clips} calibration clips are silent (peak below 2^-15): the activation ranges would "
+            "describe silence; check the clips under data.root"
+        )
+    if silent[0]:
+        log.warning("%d of %d calibration clips are silent (peak below 2^-15)", silent[0], clips)
+    return clips
+
+
+def _counting_silence(loader: Iterable[dict], silent: list[int]) -> Iterator[dict]:
+    """The loader's batches, unchanged, adding their silent clips to silent[0] (padding is zeros)."""
+    for batch in loader:
+        silent[0] += int((batch["waveforms"].abs().amax(dim=-1) < SILENT_PEAK).sum())
+        yield batch
 
 
 def calibrate_standard(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+import torch
 from omegaconf import OmegaConf
 
-from esc.calibrate.standard import is_float, quant_config
+from esc.calibrate.standard import collect_statistics, is_float, quant_config
+from esc.data.datamodule import EmptyCalibrationError
+from esc.models.classifier import AudioClassifierAdapter
+from esc.quant import quantize
 from tests.test_configs import compose_config
 
 
@@ -40,3 +46,30 @@ def test_an_impossible_setting_is_refused_naming_the_quant_group(field: str, val
     quant[field] = value
     with pytest.raises(ValueError, match=rf"quant config group \(set as quant.<field>\): .*{message}"):
         quant_config(quant)
+
+
+def _batch(peaks: list[float]) -> dict:
+    """One-second clips of noise scaled to each peak."""
+    noise = torch.rand(len(peaks), 16000, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    waveforms = noise / noise.abs().amax(dim=1, keepdim=True) * torch.tensor(peaks)[:, None]
+    lengths = torch.full((len(peaks),), 16000)
+    return {"waveforms": waveforms, "lengths": lengths, "targets": ["yes"] * len(peaks)}
+
+
+@pytest.fixture
+def quantized_tiny_ast(tiny_ast_dir) -> AudioClassifierAdapter:
+    adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
+    quantize(adapter.model, quant_config(compose_config("run", ["quant=w4a4"]).quant))
+    return adapter
+
+
+def test_a_calibration_set_of_silence_only_is_refused(quantized_tiny_ast) -> None:
+    with pytest.raises(EmptyCalibrationError, match="all 3 calibration clips are silent"):
+        collect_statistics(quantized_tiny_ast, [_batch([0.0, 1e-6]), _batch([2.0**-16])])
+
+
+def test_silent_clips_among_others_are_counted_in_a_warning(quantized_tiny_ast, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="esc.calibrate.standard"):
+        clips = collect_statistics(quantized_tiny_ast, [_batch([0.0, 0.5]), _batch([0.3, 0.0, 2.0**-14])])
+    assert clips == 5
+    assert "2 of 5 calibration clips are silent" in caplog.text
