@@ -24,10 +24,16 @@ _VIDEO_ALPHABET = np.array(list(string.ascii_letters + string.digits + "-_"))
 
 
 def _identities(count: int, rng: np.random.Generator) -> list[Speaker]:
-    """Identities drawn across every variant pool: SID tells apart the voices it was trained on."""
+    """Identities drawn across every variant pool: SID tells apart the voices it was trained on.
+
+    Each pool is sampled for a third of `count`, rounded up, and the surplus leaves from the last pools
+    first, so that even a handful of identities spans every pool.
+    """
     per_pool = -(-count // 3)
-    voices = [s for pool in ("train", "validation", "test") for s in sample_speakers(pool, per_pool, rng)]
-    return voices[:count]
+    pools = [sample_speakers(pool, per_pool, rng) for pool in ("train", "validation", "test")]
+    for surplus in range(3 * per_pool - count):
+        pools[-1 - surplus].pop()
+    return [speaker for pool in pools for speaker in pool]
 
 
 def plan(size: str, seed: int) -> CorpusPlan:
