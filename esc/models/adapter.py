@@ -103,10 +103,12 @@ class SpeechAdapter(nn.Module, ABC):
     def per_example_loss(
         self, logits: torch.Tensor, inputs: dict[str, torch.Tensor], references: torch.Tensor
     ) -> torch.Tensor:
-        """Task loss per batch row, so a population batch yields one loss per candidate."""
+        """Task loss per batch row, so a population batch yields one loss per candidate; a row's positions
+        marked -100 (padding) are left out of its mean, not counted as zero losses."""
         flat = logits.reshape(-1, logits.shape[-1])
         rows = nn.functional.cross_entropy(flat, references.reshape(-1), reduction="none", ignore_index=-100)
-        return rows.reshape(logits.shape[0], -1).mean(dim=1)
+        scored = (references.reshape(logits.shape[0], -1) != -100).sum(dim=1).clamp(min=1)
+        return rows.reshape(logits.shape[0], -1).sum(dim=1) / scored
 
     def waveform_list(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> list:
         """Unpadded numpy clips, the form that transformers' feature extractors take."""
