@@ -5,25 +5,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import pytest
-
-from esc.data.synth.asr import FOLDER, SIZES, SPLITS, plan
-from esc.data.synth.plan import CorpusPlan
+from esc.data.synth.asr import FOLDER, SIZES, SPLITS
 from esc.data.synth.speakers import VARIANT_POOLS
 
+CORPUS = "asr"  # the corpus whose plans the sized_plan fixture gives (conftest.py)
 CLIP_PATH = re.compile(
     rf"{FOLDER}/(?P<split>[a-z0-9-]+)/(?P<speaker>\d+)/(?P<chapter>\d+)/(?P=speaker)-(?P=chapter)-(?P<utt>\d{{4}})\.flac"
 )
-
-
-@pytest.fixture(scope="module")
-def plans() -> dict[str, CorpusPlan]:
-    return {size: plan(size, 0) for size in SIZES}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized_plan(request: pytest.FixtureRequest, plans: dict[str, CorpusPlan]) -> tuple[str, CorpusPlan]:
-    return request.param, plans[request.param]
 
 
 def test_each_split_folder_has_its_speakers_each_reading_one_chapter_of_numbered_utterances(sized_plan):

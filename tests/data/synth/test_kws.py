@@ -5,21 +5,15 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import pytest
-
 from esc.data.synth.augment import NOISE_COLOURS
-from esc.data.synth.kws import FOLDER, NOISE_SECONDS, SPEAKERS, WORDS, plan
+from esc.data.synth.kws import FOLDER, NOISE_SECONDS, SPEAKERS, WORDS
 from esc.data.synth.plan import CorpusPlan
 from esc.data.synth.speakers import VARIANT_POOLS
 
+CORPUS = "kws"  # the corpus whose plans the sized_plan fixture gives (conftest.py)
 LISTS = {"validation": f"{FOLDER}/validation_list.txt", "testing": f"{FOLDER}/testing_list.txt"}
 POOL = {"training": "train", "validation": "validation", "testing": "test"}
 CLIP_PATH = re.compile(rf"{re.escape(FOLDER)}/(?P<word>[a-z]+)/(?P<speaker>[0-9a-f]{{8}})_nohash_0\.wav")
-
-
-@pytest.fixture(scope="module", params=list(SPEAKERS))
-def sized_plan(request: pytest.FixtureRequest) -> tuple[str, CorpusPlan]:
-    return request.param, plan(request.param, 0)
 
 
 def listed(kws: CorpusPlan, split: str) -> list[str]:

@@ -5,23 +5,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import pytest
-
 from esc.data.synth.plan import CorpusPlan
-from esc.data.synth.sid import SIZES, SPLIT_CODES, plan
+from esc.data.synth.sid import SIZES, SPLIT_CODES
 from esc.data.synth.speakers import VARIANT_POOLS
 
+CORPUS = "sid"  # the corpus whose plans the sized_plan fixture gives (conftest.py)
 CLIP_PATH = re.compile(r"wav/(?P<identity>id1\d{4})/(?P<video>[A-Za-z0-9_-]{11})/(?P<utt>\d{5})\.wav")
-
-
-@pytest.fixture(scope="module")
-def plans() -> dict[str, CorpusPlan]:
-    return {size: plan(size, 0) for size in SIZES}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized_plan(request: pytest.FixtureRequest, plans: dict[str, CorpusPlan]) -> tuple[str, CorpusPlan]:
-    return request.param, plans[request.param]
 
 
 def split_of(sid: CorpusPlan) -> dict[str, str]:
