@@ -24,7 +24,7 @@ from transformers.models.wav2vec2.modeling_wav2vec2 import Wav2Vec2Attention
 from transformers.models.whisper.modeling_whisper import WhisperAttention
 
 from esc.quant.config import QuantConfig
-from esc.quant.fake_quant import fuses_softmax, softmax_fake_quantize
+from esc.quant.fake_quant import fuses_softmax, scaled_masked_scores, softmax_fake_quantize
 from esc.quant.quantizers import ActivationQuantizer
 
 ATTENTION_IMPLEMENTATION = "esc_fakequant"
@@ -152,12 +152,9 @@ def _quantized_probabilities(
         qmin, qmax = quantizer.grid
         scale, inverse_scale = quantizer.population or (quantizer.scale, quantizer.inverse_scale)
         return softmax_fake_quantize(scores, scaling, mask, scale, inverse_scale, qmin, qmax, out_dtype)
-    scores = scores * scaling
-    if mask is not None:
-        scores = scores + mask
     # The float32 probabilities are quantized before the cast to the matmul's dtype: under autocast the
     # quantizer writes bfloat16 itself, which saves a pass over the largest tensor of the layer.
-    probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32)
+    probs = nn.functional.softmax(scaled_masked_scores(scores, scaling, mask), dim=-1, dtype=torch.float32)
     return quantizer(probs).to(out_dtype)
 
 

@@ -107,7 +107,8 @@ def use_fused_kernel(device_types: Iterable[str]) -> None:
 
     Eager clamp-round makes four passes over each activation; compiled, they fuse into one, which on a
     2-core CPU is what keeps the fake-quantized forward near the float one (benchmarks/bench.py). The result
-    is bit-identical, so this is a speed setting only. The first call per tensor rank and dtype compiles
+    is bit-identical, except for attention's fused softmax on a GPU in a forward below float32 (see
+    fuses_softmax), so this is a speed setting. The first call per tensor rank and dtype compiles
     (seconds); a CPU without a C++ compiler keeps the eager ops, with a warning.
     """
     global _fused_device_types
@@ -214,11 +215,7 @@ def fake_quantize_population(
 
     Lets P candidate scales be evaluated in one forward pass of a batch replicated P times.
     """
-    population = scales.numel()
-    if x.shape[0] % population:
-        raise ValueError(
-            f"batch dimension {x.shape[0]} is not a multiple of the population size {population}"
-        )
+    population = _population_size(x, scales)
     # Splitting dim 0 is always a view, so the candidate axis costs no copy and keeps x's memory layout.
     grouped = x.view(population, x.shape[0] // population, *x.shape[1:])
     candidate_shape = (population,) + (1,) * (grouped.dim() - 1)
@@ -227,6 +224,22 @@ def fake_quantize_population(
         grouped, scales.view(candidate_shape), zero_point, qmin, qmax, inverse, out_dtype
     )
     return quantized.reshape(x.shape)
+
+
+def _population_size(x: torch.Tensor, scales: torch.Tensor) -> int:
+    """The number of candidates in `scales`, refusing a batch that does not split into that many."""
+    population = scales.numel()
+    if x.shape[0] % population:
+        raise ValueError(
+            f"batch dimension {x.shape[0]} is not a multiple of the population size {population}"
+        )
+    return population
+
+
+def scaled_masked_scores(scores: torch.Tensor, scaling: float, mask: torch.Tensor | None) -> torch.Tensor:
+    """Attention's scores·scaling + mask, as the eager attention and the fused softmax kernel take them."""
+    scores = scores * scaling
+    return scores if mask is None else scores + mask
 
 
 def fuses_softmax(device_type: str) -> bool:
@@ -270,11 +283,7 @@ def softmax_fake_quantize(
     """
     if inverse_scale is None:
         inverse_scale = 1.0 / scale
-    population = scale.numel()
-    if scores.shape[0] % population:
-        raise ValueError(
-            f"batch dimension {scores.shape[0]} is not a multiple of the population size {population}"
-        )
+    population = _population_size(scores, scale)
     return _compiled_version(_softmax_round_to_grid, dynamic=None)(
         scores, scaling, mask, scale, inverse_scale, qmin, qmax, out_dtype, population
     )
@@ -291,14 +300,10 @@ def _softmax_round_to_grid(
     out_dtype: torch.dtype,
     population: int,
 ) -> torch.Tensor:
-    # A candidate axis of its own, as in fake_quantize_population: this form measured faster on a GPU than
-    # a flat (candidates, n) view of the probabilities.
-    scores = scores * scaling
-    if mask is not None:
-        scores = scores + mask
-    probs = torch.softmax(scores, dim=-1, dtype=torch.float32)
-    if population == 1:
-        return ((probs * inverse_scale).round().clamp(qmin, qmax) * scale).to(out_dtype)
+    # A candidate axis of its own, as in fake_quantize_population, and the grid arithmetic written out
+    # rather than through _round_to_grid: this is the form that measured faster on a GPU; a flat
+    # (candidates, n) view through _round_to_grid was slower there.
+    probs = torch.softmax(scaled_masked_scores(scores, scaling, mask), dim=-1, dtype=torch.float32)
     grouped = probs.view(population, probs.shape[0] // population, *probs.shape[1:])
     candidate_shape = (population,) + (1,) * (grouped.dim() - 1)
     rounded = (grouped * inverse_scale.view(candidate_shape)).round().clamp(qmin, qmax)

@@ -165,8 +165,17 @@ def test_fused_softmax_reproduces_the_eager_attention_in_float32(fused_softmax_o
 def test_fused_softmax_leaves_statistics_and_gradients_to_the_eager_ops(
     fused_softmax_on_cpu, monkeypatch
 ) -> None:
+    monkeypatch.setattr(fake_quant, "runs_below_float32", lambda device_type: True)
     case = tiny_ast()
     quantize(case.model, QuantConfig(a_bits=4, hist_bins=256))
-    monkeypatch.setattr(attention_module, "softmax_fake_quantize", lambda *a: pytest.fail("fused"))
+    fused_calls = []
+    fused = fake_quant.softmax_fake_quantize
+    monkeypatch.setattr(
+        attention_module, "softmax_fake_quantize", lambda *a: fused_calls.append(1) or fused(*a)
+    )
     _calibrate(case.model, lambda: case.output(case.model, case.inputs))
     case.output(case.model, case.inputs).sum().backward()
+    assert not fused_calls
+    with torch.no_grad():
+        case.output(case.model, case.inputs)
+    assert len(fused_calls) == 2  # calibrated inference takes it, in both layers
