@@ -72,24 +72,26 @@ def collect_statistics(adapter: SpeechAdapter, loader: DataLoader) -> int:
     speech: a calibration set of silent clips only is refused, and silent clips among others are counted
     in a warning.
     """
-    silent = [0]
+    silent = 0
+
+    def counting_silence(batches: Iterable[dict]) -> Iterator[dict]:
+        nonlocal silent
+        for batch in batches:
+            silent += int((batch["waveforms"].abs().amax(dim=-1) < SILENT_PEAK).sum())  # padding is zeros
+            yield batch
+
     with collecting_statistics(adapter.model):
-        clips = adapter.infer_clips(_counting_silence(loader, silent))
-    if silent[0] == clips:
+        clips = adapter.infer_clips(counting_silence(loader))
+    if clips == 0:
+        raise EmptyCalibrationError("the calibration loader yielded no clip; check data.calib_size")
+    if silent == clips:
         raise EmptyCalibrationError(
             f"all {clips} calibration clips are silent (peak below 2^-15): the activation ranges would "
             "describe silence; check the clips under data.root"
         )
-    if silent[0]:
-        log.warning("%d of %d calibration clips are silent (peak below 2^-15)", silent[0], clips)
+    if silent:
+        log.warning("%d of %d calibration clips are silent (peak below 2^-15)", silent, clips)
     return clips
-
-
-def _counting_silence(loader: Iterable[dict], silent: list[int]) -> Iterator[dict]:
-    """The loader's batches, unchanged, adding their silent clips to silent[0] (padding is zeros)."""
-    for batch in loader:
-        silent[0] += int((batch["waveforms"].abs().amax(dim=-1) < SILENT_PEAK).sum())
-        yield batch
 
 
 def calibrate_standard(

@@ -68,6 +68,11 @@ def test_a_calibration_set_of_silence_only_is_refused(quantized_tiny_ast) -> Non
         collect_statistics(quantized_tiny_ast, [_batch([0.0, 1e-6]), _batch([2.0**-16])])
 
 
+def test_a_loader_without_clips_is_refused_as_empty(quantized_tiny_ast) -> None:
+    with pytest.raises(EmptyCalibrationError, match="yielded no clip"):
+        collect_statistics(quantized_tiny_ast, [])
+
+
 def test_silent_clips_among_others_are_counted_in_a_warning(quantized_tiny_ast, caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="esc.calibrate.standard"):
         clips = collect_statistics(quantized_tiny_ast, [_batch([0.0, 0.5]), _batch([0.3, 0.0, 2.0**-14])])
