@@ -10,7 +10,7 @@ from torch import nn
 
 from esc.config import CONFIG_DIR
 from esc.results.ranges import activation_ranges, magnitude
-from tests.models.test_adapter import ToyAdapter
+from tests.models.toy_adapter import ToyAdapter
 
 # The percentile is read off a 2048-bin histogram that spans the outlier, so it is exact to about a bin.
 BIN = 2 * 50.0 / 2048

@@ -27,7 +27,7 @@ def _identities(count: int, rng: np.random.Generator) -> list[Speaker]:
     """Identities drawn across every variant pool: SID tells apart the voices it was trained on.
 
     Each pool is sampled for a third of `count`, rounded up, and the surplus leaves from the last pools
-    first, so that even a handful of identities spans every pool.
+    first, so that any three or more identities span every pool.
     """
     per_pool = -(-count // 3)
     pools = [sample_speakers(pool, per_pool, rng) for pool in ("train", "validation", "test")]
