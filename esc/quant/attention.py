@@ -146,9 +146,14 @@ def _quantized_probabilities(
 ) -> torch.Tensor:
     """The probs quantizer applied to softmax(scores·scaling + mask) in float32, as `out_dtype`."""
     quantizer = quantizers["probs"]
-    calibrated_inference = not torch.is_grad_enabled() and quantizer.is_quantizing and quantizer.is_calibrated
-    collecting = any(role.collecting for role in quantizers.values())
-    if calibrated_inference and not collecting and fuses_softmax(scores.device.type):
+    # The device check first: it is False on a CPU, which then skips the rest on every forward.
+    if (
+        fuses_softmax(scores.device.type)
+        and not torch.is_grad_enabled()
+        and quantizer.is_quantizing
+        and quantizer.is_calibrated
+        and not any(role.collecting for role in quantizers.values())
+    ):
         qmin, qmax = quantizer.grid
         scale, inverse_scale = quantizer.population or (quantizer.scale, quantizer.inverse_scale)
         return softmax_fake_quantize(scores, scaling, mask, scale, inverse_scale, qmin, qmax, out_dtype)

@@ -19,9 +19,8 @@ HISTORY_FILE = "es_history.csv"  # beside the record of an ESC run
 THETA_FILE = "es_theta.csv"  # beside the record of an ESC run: each quantizer's local scale and chosen θ
 SCALES_FILE = "scales.json"  # beside the record of a quantized run
 SIDE_FILES = (SCALES_FILE, HISTORY_FILE, THETA_FILE)  # what a reused run's copy takes along with its record
-HYDRA_RECORD = (
-    ".hydra"  # Hydra's record of a run: its config (which tables read to group runs), settings, overrides
-)
+# Hydra's record of a run: its config (which tables read to group runs), settings and overrides.
+HYDRA_RECORD = ".hydra"
 
 log = logging.getLogger(__name__)
 

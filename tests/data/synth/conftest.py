@@ -1,4 +1,4 @@
-"""The plan of the corpus a test module names in CORPUS, at every size, shared by its tests."""
+"""The plan of the corpus a test module names in CORPUS, at every size."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from esc.data.synth.asr import FOLDER, SIZES, SPLITS
 from esc.data.synth.speakers import VARIANT_POOLS
+from tests.data.synth.speaker_voices import voice_of_each_speaker
 
 CORPUS = "asr"  # the corpus whose plans the sized_plan fixture gives (conftest.py)
 CLIP_PATH = re.compile(
@@ -57,12 +58,7 @@ def test_transcripts_are_upper_case_words_and_single_spaced(sized_plan):
 
 def test_each_speaker_is_one_voice_from_its_split_pool(sized_plan):
     _, asr = sized_plan
-    voices = defaultdict(set)
-    for clip in asr.clips:
-        match = CLIP_PATH.fullmatch(clip.path)
-        voices[match["split"], match["speaker"]].add(clip.speaker)
-    assert all(len(v) == 1 for v in voices.values())
-    for (split, _), (voice,) in voices.items():
+    for (split, _), voice in voice_of_each_speaker(asr, CLIP_PATH, "split", "speaker").items():
         assert voice.variant in VARIANT_POOLS[SPLITS[split]], split
 
 

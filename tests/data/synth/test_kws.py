@@ -9,6 +9,7 @@ from esc.data.synth.augment import NOISE_COLOURS
 from esc.data.synth.kws import FOLDER, NOISE_SECONDS, SPEAKERS, WORDS
 from esc.data.synth.plan import CorpusPlan
 from esc.data.synth.speakers import VARIANT_POOLS
+from tests.data.synth.speaker_voices import voice_of_each_speaker
 
 CORPUS = "kws"  # the corpus whose plans the sized_plan fixture gives (conftest.py)
 LISTS = {"validation": f"{FOLDER}/validation_list.txt", "testing": f"{FOLDER}/testing_list.txt"}
@@ -71,12 +72,9 @@ def test_held_out_lists_name_whole_speakers_and_no_speaker_is_in_two_splits(size
 
 def test_each_speaker_id_is_one_voice_from_its_split_pool(sized_plan):
     _, kws = sized_plan
-    voice_of = defaultdict(set)
-    for clip in kws.clips:
-        voice_of[CLIP_PATH.fullmatch(clip.path)["speaker"]].add(clip.speaker)
-    assert all(len(voices) == 1 for voices in voice_of.values())
+    voice_of = voice_of_each_speaker(kws, CLIP_PATH, "speaker")
     for split, ids in speakers_by_split(kws).items():
-        variants = {next(iter(voice_of[i])).variant for i in ids}
+        variants = {voice_of[i].variant for i in ids}
         assert variants <= set(VARIANT_POOLS[POOL[split]]), split
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from esc.data.synth.plan import CorpusPlan
 from esc.data.synth.sid import SIZES, SPLIT_CODES
 from esc.data.synth.speakers import VARIANT_POOLS
+from tests.data.synth.speaker_voices import voice_of_each_speaker
 
 CORPUS = "sid"  # the corpus whose plans the sized_plan fixture gives (conftest.py)
 CLIP_PATH = re.compile(r"wav/(?P<identity>id1\d{4})/(?P<video>[A-Za-z0-9_-]{11})/(?P<utt>\d{5})\.wav")
@@ -61,11 +62,8 @@ def test_a_video_is_one_split_and_one_recording_condition(sized_plan):
 
 def test_each_identity_is_one_voice_and_no_two_identities_share_one(sized_plan):
     _, sid = sized_plan
-    voices = defaultdict(set)
-    for clip in sid.clips:
-        voices[CLIP_PATH.fullmatch(clip.path)["identity"]].add(clip.speaker)
-    assert all(len(v) == 1 for v in voices.values())
-    assert len(set().union(*voices.values())) == len(voices)
+    voices = voice_of_each_speaker(sid, CLIP_PATH, "identity")
+    assert len(set(voices.values())) == len(voices)
 
 
 def test_identities_come_from_every_variant_pool(sized_plan):
