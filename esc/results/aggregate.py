@@ -29,8 +29,9 @@ def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
 def _blank_where_missing(runs: pd.DataFrame, *columns: str) -> pd.DataFrame:
     """`runs` with each of `columns`, '' where a record lacks it: such records cannot be told apart (frames
     built without the experiment key count as one experiment per cell)."""
-    blank = pd.Series(None, index=runs.index)
-    return runs.assign(**{column: runs.get(column, blank).fillna("") for column in columns})
+    blank = pd.Series(None, index=runs.index, dtype=object)
+    # As objects first: a column that is all NaN reads as float64, which pandas 4 will not fill with ''.
+    return runs.assign(**{column: runs.get(column, blank).astype(object).fillna("") for column in columns})
 
 
 def one_row_per_experiment(runs: pd.DataFrame) -> pd.DataFrame:
