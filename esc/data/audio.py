@@ -26,7 +26,10 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     files."""
     path = Path(path)
     if not path.is_file():
-        raise AudioError(f"{path}: audio file not found; regenerate the corpus or check data.root")
+        raise AudioError(
+            f"{path}: audio file not found; check data.root, and for a real dataset that all its archives "
+            "are unpacked (a synthetic corpus: rebuild it with esc-data)"
+        )
     _refuse_truncated_wav(path)
     try:
         audio, rate = sf.read(path, dtype="float32", always_2d=True)

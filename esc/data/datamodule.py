@@ -16,6 +16,10 @@ class EmptyCalibrationError(ValueError):
     """No calibration clip to compute statistics on: every calibrator would be meaningless."""
 
 
+class EmptySplitError(ValueError):
+    """A split that the reader found no clip of: evaluating or calibrating on it would mean nothing."""
+
+
 EVAL_SPLITS = ("validation", "test")
 
 
@@ -59,6 +63,11 @@ class SpeechDataModule(L.LightningDataModule):
         """The examples of one split, read once."""
         if name not in self._splits:
             examples = self.read(name)
+            if not examples:
+                raise EmptySplitError(
+                    f"the {name} split has no clips; check data.root, and for a real dataset that the "
+                    f"{name} split's list or folder is filled (a synthetic corpus: rebuild it with esc-data)"
+                )
             if name == self.eval_split and self.test_limit is not None:
                 examples = _seeded_subset(examples, self.test_limit, seed=0)
             self._splits[name] = examples
@@ -70,12 +79,7 @@ class SpeechDataModule(L.LightningDataModule):
             raise EmptyCalibrationError(
                 f"data.calib_size={self.calib_size}: the calibration set is empty; set a positive clip count"
             )
-        train = self.split("train")
-        if not train:
-            raise EmptyCalibrationError(
-                "the training split has no clips, so the calibration set is empty; check data.root"
-            )
-        return _seeded_subset(train, self.calib_size, self.calib_seed)
+        return _seeded_subset(self.split("train"), self.calib_size, self.calib_seed)
 
     def loader(self, examples: list[Example], shuffle: bool = False) -> DataLoader:
         """A padded-batch loader over any list of examples (a split, or part of the calibration set)."""

@@ -1,12 +1,15 @@
 """The data module: padded batches, a seeded calibration subset, and an empty one refused."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from esc.data.audio import AudioError
 from esc.data.build import build_datamodule
-from esc.data.datamodule import EmptyCalibrationError
+from esc.data.datamodule import EmptyCalibrationError, EmptySplitError, SpeechDataModule
 from esc.data.dataset import pad_collate
+from esc.data.readers import Example
 from tests.tiny_data import data_config
 
 
@@ -35,11 +38,13 @@ def test_empty_calibration_set_is_refused_naming_the_setting(tiny_corpora):
         module.calibration_dataloader()
 
 
-def test_empty_training_split_gives_an_empty_calibration_error(tiny_corpora):
-    module = build_datamodule(data_config(tiny_corpora["kws"]))
-    module._splits["train"] = []
-    with pytest.raises(EmptyCalibrationError, match="training split has no clips"):
-        module.calibration_examples()
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_a_split_without_clips_is_refused_by_name_before_calibrating_or_evaluating(split):
+    # A real dataset with an empty testing_list.txt or test-clean/ folder reads as no clip at all.
+    module = SpeechDataModule(lambda name: [] if name == split else [Example(Path("a.wav"), "yes", "s")])
+    use = module.calibration_examples if split == "train" else module.evaluated_examples
+    with pytest.raises(EmptySplitError, match=f"the {split} split has no clips; check data.root"):
+        use()
 
 
 def test_test_limit_keeps_a_fixed_subset(tiny_corpora):

@@ -19,10 +19,17 @@ def read_librispeech(
     root = Path(root)
     folder = (folders or DEFAULT_FOLDERS)[split]
     if not download and not (root / "LibriSpeech" / folder).is_dir():
+        # The archives unpack into a LibriSpeech/ folder; data.root is the folder that holds it.
+        inside = (root / folder).is_dir()
         raise DatasetNotFoundError(
-            f"LibriSpeech {folder} not found at {root / 'LibriSpeech' / folder}: run "
-            f"`esc-data corpus=asr corpus.root={root}` for the synthetic corpus, or set data.download=true "
-            "to fetch the real one with torchaudio." + other_corpus_at(root)
+            f"LibriSpeech {folder} not found at {root / 'LibriSpeech' / folder}: "
+            + (
+                f"{root} is the LibriSpeech folder itself; set data.root={root.parent}, which holds it."
+                if inside
+                else f"run `esc-data corpus=asr corpus.root={root}` for the synthetic corpus, or set "
+                "data.download=true to fetch the real one with torchaudio."
+            )
+            + other_corpus_at(root)
         )
     dataset = LIBRISPEECH(root, url=folder, download=download)
     examples = []

@@ -37,3 +37,26 @@ def test_voxceleb1_cannot_be_downloaded_automatically(tmp_path):
 def test_unknown_split_is_refused(tiny_corpora):
     with pytest.raises(ValueError, match="unknown split 'dev'"):
         READERS["speech_commands"](tiny_corpora["kws"], "dev")
+
+
+def test_speech_commands_unpacked_straight_into_the_root_says_where_to_move_it(tmp_path):
+    (tmp_path / "validation_list.txt").write_text("yes/a_nohash_0.wav\n")  # the archive has no top folder
+    with pytest.raises(DatasetNotFoundError, match="holds the unpacked archive itself; move its contents"):
+        READERS["speech_commands"](tmp_path, "test")
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_a_missing_speech_commands_split_list_is_named_for_every_split(tmp_path, split):
+    folder = tmp_path / "SpeechCommands" / "speech_commands_v0.02"
+    (folder / "yes").mkdir(parents=True)
+    (folder / "validation_list.txt").write_text("")
+    with pytest.raises(DatasetNotFoundError, match=r"lacks testing_list.txt, which every split needs"):
+        READERS["speech_commands"](tmp_path, split)
+
+
+def test_a_root_set_to_the_librispeech_folder_itself_names_its_parent(tmp_path):
+    inside = tmp_path / "LibriSpeech"
+    (inside / "test-clean").mkdir(parents=True)
+    with pytest.raises(DatasetNotFoundError, match="is the LibriSpeech folder itself") as error:
+        READERS["librispeech"](inside, "test")
+    assert f"set data.root={tmp_path}, which holds it" in str(error.value)
