@@ -23,7 +23,15 @@ def read_speech_commands(root: str | Path, split: str, download: bool = False) -
     dataset = SPEECHCOMMANDS(root, download=download, subset=_SUBSETS[split])
     examples = []
     for n in range(len(dataset)):
-        relative, _, label, speaker, _ = dataset.get_metadata(n)
+        try:
+            relative, _, label, speaker, _ = dataset.get_metadata(n)
+        except ValueError:
+            # Only the listed splits can get here: a list's line that names no clip (a blank one, say).
+            listed = root / _FOLDER / f"{_SUBSETS[split]}_list.txt"
+            raise ValueError(
+                f"{listed} has a line that is no clip path <word>/<speaker>_nohash_<n>.wav (a blank line, "
+                "say): remove it"
+            ) from None
         examples.append(Example(root / "SpeechCommands" / relative, label, speaker))
     return examples
 

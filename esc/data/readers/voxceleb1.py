@@ -30,7 +30,13 @@ def read_voxceleb1(root: str | Path, split: str, download: bool = False) -> list
             f"VoxCeleb1 not found: {', '.join(map(str, missing))} missing. Run `esc-data corpus=sid "
             f"corpus.root={root}` for the synthetic corpus. {MANUAL_STEPS}." + other_corpus_at(root)
         )
-    dataset = VoxCeleb1Identification(root, subset=_SUBSETS[split])
+    try:
+        dataset = VoxCeleb1Identification(root, subset=_SUBSETS[split])
+    except ValueError:
+        raise ValueError(
+            f"{root / 'iden_split.txt'} has a line that is not '<1|2|3> id1xxxx/<video>/<nnnnn>.wav' "
+            "(a blank line, say): remove it"
+        ) from None
     examples = []
     for n in range(len(dataset)):
         relative = dataset.get_metadata(n)[0]

@@ -1,4 +1,6 @@
-"""A missing dataset root says how to get the data, in one line."""
+"""A missing or mislaid dataset, or a malformed split list, says what to do about it, in one line."""
+
+import re
 
 import pytest
 
@@ -60,3 +62,20 @@ def test_a_root_set_to_the_librispeech_folder_itself_names_its_parent(tmp_path):
     with pytest.raises(DatasetNotFoundError, match="is the LibriSpeech folder itself") as error:
         READERS["librispeech"](inside, "test")
     assert f"set data.root={tmp_path}, which holds it" in str(error.value)
+
+
+def test_a_blank_line_in_a_speech_commands_list_names_the_list(tmp_path):
+    folder = tmp_path / "SpeechCommands" / "speech_commands_v0.02"
+    (folder / "yes").mkdir(parents=True)
+    (folder / "validation_list.txt").write_text("")
+    (folder / "testing_list.txt").write_text("yes/a_nohash_0.wav\n\nyes/b_nohash_0.wav\n")
+    with pytest.raises(ValueError, match="testing_list.txt has a line that is no clip path") as error:
+        READERS["speech_commands"](tmp_path, "test")
+    assert str(folder) in str(error.value)
+
+
+def test_a_blank_line_in_iden_split_names_the_file(tmp_path):
+    (tmp_path / "wav").mkdir()
+    (tmp_path / "iden_split.txt").write_text("1 id10001/v/00001.wav\n\n3 id10001/w/00001.wav\n")
+    with pytest.raises(ValueError, match=re.escape("iden_split.txt has a line that is not '<1|2|3> id1xxxx")):
+        READERS["voxceleb1"](tmp_path, "train")
