@@ -34,6 +34,12 @@ def read_librispeech(
     dataset = LIBRISPEECH(root, url=folder, download=download)
     examples = []
     for n in range(len(dataset)):
-        relative, _, transcript, speaker, _, _ = dataset.get_metadata(n)
+        try:
+            relative, _, transcript, speaker, _, _ = dataset.get_metadata(n)
+        except FileNotFoundError as error:
+            raise DatasetNotFoundError(
+                f"LibriSpeech {folder} at {root / 'LibriSpeech' / folder}: {error}; every utterance needs "
+                "its line in its chapter's <speaker>-<chapter>.trans.txt, beside its .flac"
+            ) from None
         examples.append(Example(root / "LibriSpeech" / relative, transcript, str(speaker)))
     return examples

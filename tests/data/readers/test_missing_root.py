@@ -2,7 +2,9 @@
 
 import re
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from esc.data.readers import READERS
 from esc.data.readers.example import DatasetNotFoundError
@@ -79,3 +81,15 @@ def test_a_blank_line_in_iden_split_names_the_file(tmp_path):
     (tmp_path / "iden_split.txt").write_text("1 id10001/v/00001.wav\n\n3 id10001/w/00001.wav\n")
     with pytest.raises(ValueError, match=re.escape("iden_split.txt has a line that is not '<1|2|3> id1xxxx")):
         READERS["voxceleb1"](tmp_path, "train")
+
+
+def test_an_utterance_without_its_transcript_line_names_the_chapter_file_to_fix(tmp_path):
+    chapter = tmp_path / "LibriSpeech" / "test-clean" / "1089" / "134686"
+    chapter.mkdir(parents=True)
+    for utterance in ("0000", "0001"):
+        sf.write(chapter / f"1089-134686-{utterance}.flac", np.zeros(1600, dtype=np.float32), 16000)
+    (chapter / "1089-134686.trans.txt").write_text("1089-134686-0000 HE HOPED\n")
+    untranscribed = "Translation not found for 1089-134686-0001; every"
+    with pytest.raises(DatasetNotFoundError, match=untranscribed) as error:
+        READERS["librispeech"](tmp_path, "test")
+    assert "<speaker>-<chapter>.trans.txt" in str(error.value) and "\n" not in str(error.value)
