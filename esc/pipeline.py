@@ -94,6 +94,10 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
     datamodule = build_datamodule(cfg.data)
+    # The splits this run reads, read first: an empty one is refused before minutes of evaluating.
+    datamodule.evaluated_examples()
+    if not is_float(cfg.quant):
+        datamodule.calibration_examples()
     float_metric = cached_float_metric(
         cfg, lambda: evaluate(adapter, datamodule, cfg.task.metric, cfg.accelerator)
     )

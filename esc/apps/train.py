@@ -58,6 +58,7 @@ def main(cfg: DictConfig) -> None:
         gradient_clip_val=train.get("grad_clip", 1.0),
         max_time=timedelta(minutes=cfg.max_minutes) if cfg.max_minutes else None,
     )
+    datamodule.evaluated_examples()  # read before training, so that an empty test split is refused first
     started = time.perf_counter()
     trainer.fit(module, datamodule.train_dataloader(), datamodule.val_dataloader())
     seconds = time.perf_counter() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,21 @@ class Example:
 
 
 class DatasetNotFoundError(FileNotFoundError):
-    """The dataset root is missing; the message says how to get the data."""
+    """The dataset, or a file it needs, is missing or misplaced; the message says how to get or place it."""
+
+
+def check_list_lines(listing: Path, line_form: re.Pattern[str], described: str) -> None:
+    """Refuse a split list with a line not of `line_form` (a blank one, say), naming the file and the line.
+
+    torchaudio parses these lists itself and fails on such a line without naming either.
+    """
+    try:
+        lines = listing.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{listing} is not a text file: replace it with the dataset's own") from None
+    for number, line in enumerate(lines, start=1):
+        if not line_form.fullmatch(line.strip()):
+            raise ValueError(f"{listing}, line {number}: {line!r} is not {described}; fix or remove the line")
 
 
 def other_corpus_at(root: Path) -> str:

@@ -41,5 +41,10 @@ def read_librispeech(
                 f"LibriSpeech {folder} at {root / 'LibriSpeech' / folder}: {error}; every utterance needs "
                 "its line in its chapter's <speaker>-<chapter>.trans.txt, beside its .flac"
             ) from None
+        except ValueError as error:
+            raise ValueError(
+                f"LibriSpeech {folder} at {root / 'LibriSpeech' / folder}: a line of a .trans.txt is not "
+                f"'<utterance id> <TRANSCRIPT>' ({error}; a blank line, say): fix or remove it"
+            ) from error
         examples.append(Example(root / "LibriSpeech" / relative, transcript, str(speaker)))
     return examples

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from torchaudio.datasets import SPEECHCOMMANDS
 
-from esc.data.readers.example import DatasetNotFoundError, Example, check_split, other_corpus_at
+from esc.data.readers.example import (
+    DatasetNotFoundError,
+    Example,
+    check_list_lines,
+    check_split,
+    other_corpus_at,
+)
 
 _SUBSETS = {"train": "training", "validation": "validation", "test": "testing"}
 _FOLDER = Path("SpeechCommands") / "speech_commands_v0.02"
 # Every split needs both lists: the training split is the clips that neither names.
 _SPLIT_LISTS = ("validation_list.txt", "testing_list.txt")
+# What torchaudio can parse: <word>/<speaker>_nohash_<n>.wav, one `_nohash_` in the name.
+_CLIP = r"[^/]+/(?:(?!_nohash_)[^/])+_nohash_\d+\.wav"
+_CLIP_FORM = "<word>/<speaker>_nohash_<n>.wav"
 
 
 def read_speech_commands(root: str | Path, split: str, download: bool = False) -> list[Example]:
@@ -25,13 +35,12 @@ def read_speech_commands(root: str | Path, split: str, download: bool = False) -
     for n in range(len(dataset)):
         try:
             relative, _, label, speaker, _ = dataset.get_metadata(n)
-        except ValueError:
-            # Only the listed splits can get here: a list's line that names no clip (a blank one, say).
-            listed = root / _FOLDER / f"{_SUBSETS[split]}_list.txt"
+        except ValueError as error:
+            # The lists were checked above, so a word folder holds a clip of another name (a copy's "(1)").
             raise ValueError(
-                f"{listed} has a line that is no clip path <word>/<speaker>_nohash_<n>.wav (a blank line, "
-                "say): remove it"
-            ) from None
+                f"a clip in a word folder of {root / _FOLDER} is not named {_CLIP_FORM} ({error}): rename "
+                "or remove it"
+            ) from error
         examples.append(Example(root / "SpeechCommands" / relative, label, speaker))
     return examples
 
@@ -55,7 +64,8 @@ def _check_layout(root: Path) -> None:
     missing = [name for name in _SPLIT_LISTS if not (folder / name).is_file()]
     if missing:
         raise DatasetNotFoundError(
-            f"Speech Commands v2 at {folder} lacks {' and '.join(missing)}, which every split needs (the "
-            "training split is the clips neither list names); the v0.02 archive has both at its top: "
-            "unpack it again there"
+            f"Speech Commands v2 at {folder} lacks {' and '.join(missing)} (the training split is the clips "
+            "that neither list names); the v0.02 archive has both at its top: unpack it again there"
         )
+    for name in _SPLIT_LISTS:
+        check_list_lines(folder / name, re.compile(_CLIP), f"a clip path {_CLIP_FORM}")
