@@ -20,7 +20,7 @@ _FOLDER = Path("SpeechCommands") / "speech_commands_v0.02"
 # Every split needs both lists: the training split is the clips that neither names.
 _SPLIT_LISTS = ("validation_list.txt", "testing_list.txt")
 # What torchaudio can parse: <word>/<speaker>_nohash_<n>.wav, one `_nohash_` in the name.
-_CLIP = r"[^/]+/(?:(?!_nohash_)[^/])+_nohash_\d+\.wav"
+_CLIP = re.compile(r"[^/]+/(?:(?!_nohash_)[^/])+_nohash_\d+\.wav")
 _CLIP_FORM = "<word>/<speaker>_nohash_<n>.wav"
 
 
@@ -36,7 +36,8 @@ def read_speech_commands(root: str | Path, split: str, download: bool = False) -
         try:
             relative, _, label, speaker, _ = dataset.get_metadata(n)
         except ValueError as error:
-            # The lists were checked above, so a word folder holds a clip of another name (a copy's "(1)").
+            # The lists were checked above (a downloaded archive's are the official ones), so a word folder
+            # holds a clip of another name (a copy's "(1)").
             raise ValueError(
                 f"a clip in a word folder of {root / _FOLDER} is not named {_CLIP_FORM} ({error}): rename "
                 "or remove it"
@@ -68,4 +69,4 @@ def _check_layout(root: Path) -> None:
             "that neither list names); the v0.02 archive has both at its top: unpack it again there"
         )
     for name in _SPLIT_LISTS:
-        check_list_lines(folder / name, re.compile(_CLIP), f"a clip path {_CLIP_FORM}")
+        check_list_lines(folder / name, _CLIP, f"a clip path {_CLIP_FORM}")
