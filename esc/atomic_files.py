@@ -15,12 +15,15 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one rename; a crash leaves the previous content intact.
 
     The staging file is created as any other file (not with tempfile's owner-only mode), so the result
-    gets the permissions the umask gives: colleagues on a shared cluster can read the results.
+    gets the permissions the umask gives: colleagues on a shared cluster can read the results. Its bytes
+    reach the disk before the rename, so a power cut cannot leave the new name on an empty file.
     """
     staged = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
         with staged.open("xb") as staged_file:
             staged_file.write(data)
+            staged_file.flush()
+            os.fsync(staged_file.fileno())
         os.replace(staged, path)
     except BaseException:
         staged.unlink(missing_ok=True)

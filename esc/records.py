@@ -94,13 +94,17 @@ def _git(*args: str) -> str:
 
 
 def git_revision() -> str:
-    """The checkout's commit, marked dirty when it has local changes; `unknown` outside git."""
+    """The checkout's commit; with local changes to tracked files, marked dirty with a hash of those
+    changes, so that two edits of one commit do not pass for the same code (a forced ESC run must not
+    resume the search of an earlier edit); `unknown` outside git."""
     try:
         head = _git("rev-parse", "--short", "HEAD")
-        dirty = _git("status", "--porcelain", "--untracked-files=no")
+        changes = _git("diff", "HEAD", "--binary")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return f"{head}-dirty" if dirty else head
+    if not changes:
+        return head
+    return f"{head}-dirty-{hashlib.sha256(changes.encode()).hexdigest()[:8]}"
 
 
 def device_name() -> str:

@@ -31,3 +31,21 @@ def test_a_written_file_gets_the_permissions_of_the_umask(tmp_path):
     finally:
         os.umask(previous)
     assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_the_bytes_reach_the_disk_before_the_new_name_does(tmp_path, monkeypatch):
+    synced = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real_fsync(descriptor)
+
+    def replace(source, target) -> None:
+        assert synced == [str(source)], "the staged file is synced before the rename"
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    write_json(tmp_path / "metrics.json", {"quantized": 97.0})
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"quantized": 97.0}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -11,7 +12,7 @@ from esc.config import CONFIG_DIR
 from esc.data.synth.manifest import MANIFEST
 from esc.float_cache import float_key
 from esc.ptq.cache import rounding_key
-from esc.records import config_hash, cpu_model
+from esc.records import config_hash, cpu_model, git_revision
 from tests.test_configs import compose_config
 
 
@@ -81,3 +82,27 @@ def test_a_machine_without_cpuinfo_still_names_its_cpu(tmp_path, monkeypatch):
     assert cpu_model(tmp_path / "absent") == "arm"
     monkeypatch.setattr("platform.processor", lambda: "")
     assert cpu_model(tmp_path / "absent") == "unknown"
+
+
+def test_each_edit_of_a_commit_is_a_revision_of_its_own(tmp_path, monkeypatch):
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True)
+
+    source = tmp_path / "fitness.py"
+    source.write_text("LOSS = 'kl'\n")
+    git("init", "-q")
+    git("add", "fitness.py")
+    git("commit", "-q", "-m", "start")
+    monkeypatch.setattr("esc.records.PROJECT_ROOT", tmp_path)
+    head = git_revision()
+    assert "dirty" not in head
+    (tmp_path / "notes.txt").write_text("untracked files are not code\n")
+    assert git_revision() == head
+    source.write_text("LOSS = 'mse'\n")
+    first_edit = git_revision()
+    source.write_text("LOSS = 'task'\n")
+    second_edit = git_revision()
+    assert first_edit.startswith(f"{head}-dirty-") and second_edit.startswith(f"{head}-dirty-")
+    assert first_edit != second_edit
+    source.write_text("LOSS = 'mse'\n")
+    assert git_revision() == first_edit
