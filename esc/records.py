@@ -93,13 +93,18 @@ def _git(*args: str) -> str:
     ).stdout.strip()
 
 
+# What computes a result. results/, the README and zoo/ change without changing the code: `make reproduce`
+# rewrites results/, and a retrained model is in the config hash already.
+CODE_PATHS = ("esc", "conf", "benchmarks", "pyproject.toml")
+
+
 def git_revision() -> str:
-    """The checkout's commit; with local changes to tracked files, marked dirty with a hash of those
-    changes, so that two edits of one commit do not pass for the same code (a forced ESC run must not
-    resume the search of an earlier edit); `unknown` outside git."""
+    """The checkout's commit; with local changes to its code, marked dirty with a hash of those changes, so
+    that two edits of one commit do not pass for the same code (a forced ESC run must not resume the search
+    of an earlier edit); `unknown` outside git."""
     try:
         head = _git("rev-parse", "--short", "HEAD")
-        changes = _git("diff", "HEAD", "--binary")
+        changes = _git("diff", "HEAD", "--binary", "--", *CODE_PATHS)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     if not changes:

@@ -88,16 +88,19 @@ def test_each_edit_of_a_commit_is_a_revision_of_its_own(tmp_path, monkeypatch):
     def git(*args: str) -> None:
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True)
 
-    source = tmp_path / "fitness.py"
+    (tmp_path / "esc").mkdir()
+    source, table = tmp_path / "esc" / "fitness.py", tmp_path / "int4.md"
     source.write_text("LOSS = 'kl'\n")
+    table.write_text("| esc | 97.19 |\n")
     git("init", "-q")
-    git("add", "fitness.py")
+    git("add", "esc/fitness.py", "int4.md")
     git("commit", "-q", "-m", "start")
     monkeypatch.setattr("esc.records.PROJECT_ROOT", tmp_path)
     head = git_revision()
     assert "dirty" not in head
-    (tmp_path / "notes.txt").write_text("untracked files are not code\n")
-    assert git_revision() == head
+    (tmp_path / "esc" / "notes.py").write_text("untracked files are not code\n")
+    table.write_text("| esc | 97.21 |\n")
+    assert git_revision() == head, "a rewritten table is not a change of code"
     source.write_text("LOSS = 'mse'\n")
     first_edit = git_revision()
     source.write_text("LOSS = 'task'\n")
