@@ -11,7 +11,7 @@ import lightning as L
 import torch
 from omegaconf import DictConfig
 
-from esc.calibrate.esc import calibrate_esc
+from esc.calibrate.esc import calibrate_esc, checked_settings
 from esc.calibrate.standard import CalibrationResult, calibrate_standard, is_float, quant_config
 from esc.data.build import build_datamodule
 from esc.data.datamodule import SpeechDataModule
@@ -94,10 +94,12 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
     datamodule = build_datamodule(cfg.data)
-    # The splits this run reads, read first: an empty one is refused before minutes of evaluating.
+    # The splits this run reads, and the ESC settings, checked first: before minutes of evaluating.
     datamodule.evaluated_examples()
     if not is_float(cfg.quant):
-        datamodule.calibration_examples()
+        clips = datamodule.calibration_examples()
+        if cfg.calibrator.name == SEARCHING_CALIBRATOR:
+            checked_settings(cfg.calibrator, cfg.es, device, len(clips))
     float_metric = cached_float_metric(
         cfg, lambda: evaluate(adapter, datamodule, cfg.task.metric, cfg.accelerator)
     )

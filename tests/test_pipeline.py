@@ -1,5 +1,7 @@
-"""esc-run's pipeline: the splits a run needs are read before anything is evaluated."""
+"""esc-run's pipeline: the splits a run needs are read, and its ESC settings checked, before anything is
+evaluated."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,4 +27,38 @@ def test_an_empty_split_is_refused_before_the_float_evaluation(
         "run", [f"model.pretrained={tiny_ast_dir}", f"quant={quant}", f"float_cache={tmp_path / 'float'}"]
     )
     with pytest.raises(EmptySplitError, match=f"the {empty} split has no clips"):
+        pipeline.run(cfg, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("es.precision=tf32", "es.precision=tf32 needs a CUDA device"),
+        ("calibrator.local=esc", "calibrator.local='esc' is not a local step"),
+        ("es.fitness=ce", "es.fitness='ce' is unknown"),
+        ("es.holdout=0.9", "es.holdout=0.9 leaves none of the 2 calibration clips for the search"),
+        ("es.budget=20", "es.budget=20 leaves 4 evaluations after es.shift_points=16"),
+    ],
+)
+def test_a_bad_esc_setting_is_refused_before_the_float_evaluation(
+    monkeypatch, tmp_path, tiny_ast_dir, override, message
+):
+    def evaluate(*args, **kwargs):
+        raise AssertionError("the float model was evaluated before the ESC settings were checked")
+
+    clips = [Example(Path(f"{n}.wav"), "yes", "s") for n in range(2)]
+    monkeypatch.setattr(pipeline, "build_datamodule", lambda data_cfg: SpeechDataModule(lambda split: clips))
+    monkeypatch.setattr(pipeline, "evaluate", evaluate)
+    cfg = compose_config(
+        "run",
+        [
+            f"model.pretrained={tiny_ast_dir}",
+            "accelerator=cpu",
+            "quant=w4a4",
+            "calibrator=esc",
+            override,
+            f"float_cache={tmp_path / 'float'}",
+        ],
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
         pipeline.run(cfg, tmp_path)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from esc.calibrate.fitness import PopulationFitness, check_fitness_settings
 from esc.calibrate.global_search import SearchSettings, search, thetas_to_scales
+from esc.calibrate.optimizers import check_dimension
 from esc.calibrate.precision import fitness_precision
 from esc.calibrate.standard import CalibrationResult, calibrate_standard
 from esc.data.datamodule import SpeechDataModule
@@ -73,6 +77,38 @@ def checkpoint_path(es_cfg: DictConfig, run_hash: str, base: torch.Tensor) -> Pa
     return Path(es_cfg.checkpoint_dir) / f"{run_hash}-{base_hash}.pkl"
 
 
+@dataclass(frozen=True)
+class EscSettings:
+    """ESC's settings, each checked: the local step's calibrator, the fitness forwards' arithmetic and the
+    search."""
+
+    local: DictConfig
+    precision: Callable[[], AbstractContextManager]
+    search: SearchSettings
+
+
+def checked_settings(
+    calibrator_cfg: DictConfig, es_cfg: DictConfig, device: torch.device, clips: int
+) -> EscSettings:
+    """Refuse, by name, any ESC setting that cannot run on `device` with `clips` calibration clips: esc-run
+    checks them before its float evaluation, and ESC again before its local step, each of which can take
+    minutes."""
+    if calibrator_cfg.local not in calibrator_cfg.local_options:
+        raise ValueError(
+            f"calibrator.local={calibrator_cfg.local!r} is not a local step; choose one of "
+            f"{sorted(calibrator_cfg.local_options)}"
+        )
+    check_fitness_settings(es_cfg.fitness, es_cfg.chunk_rows)
+    held_out_clips(es_cfg.holdout, clips)
+    return EscSettings(
+        OmegaConf.create(
+            {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
+        ),
+        fitness_precision(es_cfg.precision, device),
+        search_settings(es_cfg),
+    )
+
+
 def calibrate_esc(
     adapter: SpeechAdapter,
     datamodule: SpeechDataModule,
@@ -85,38 +121,31 @@ def calibrate_esc(
     """Local step with `calibrator.local`, then the global search configured by `es`; a `force`d run
     searches again rather than resume a checkpoint that other code or another device wrote."""
     started = time.perf_counter()
-    if calibrator_cfg.local not in calibrator_cfg.local_options:
-        raise ValueError(
-            f"calibrator.local={calibrator_cfg.local!r} is not a local step; choose one of "
-            f"{sorted(calibrator_cfg.local_options)}"
-        )
-    local_cfg = OmegaConf.create(
-        {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
-    )
-    # Every es setting is checked before the local step, which can take minutes.
-    precision = fitness_precision(es_cfg.precision, adapter.device)
-    settings = search_settings(es_cfg)
-    check_fitness_settings(es_cfg.fitness, es_cfg.chunk_rows)
     clips = datamodule.calibration_examples()
+    checked = checked_settings(calibrator_cfg, es_cfg, adapter.device, len(clips))
+    check_dimension(checked.search.optimizer, len(activation_scale_names(adapter.model)))
     searched, held_out = split_holdout(clips, held_out_clips(es_cfg.holdout, len(clips)), es_cfg.seed)
+
+    def fitness_on(part: list[Example]) -> PopulationFitness:
+        return PopulationFitness.on_clips(
+            adapter, datamodule.loader(part), es_cfg.fitness, es_cfg.chunk_rows, checked.precision
+        )
+
+    # Both fitness sets cache their float references before the local step, so that a model that cannot
+    # serve them (no class targets, non-finite outputs) is refused before minutes of work.
+    fitness, holdout = fitness_on(searched), fitness_on(held_out) if held_out else None
     # The local step sees only the search clips, so the holdout judges θ = 0 on clips it was not fit to.
-    calibrate_standard(adapter, datamodule.loader(searched), local_cfg)
+    calibrate_standard(adapter, datamodule.loader(searched), checked.local)
     base = get_activation_scales(adapter.model)
-    fitness = PopulationFitness.on_clips(
-        adapter, datamodule.loader(searched), es_cfg.fitness, es_cfg.chunk_rows, precision
-    )
 
     def evaluate(thetas: np.ndarray) -> np.ndarray:
         return fitness(thetas_to_scales(base, thetas)).numpy()
 
     checkpoint = checkpoint_path(es_cfg, run_hash, base)
     made_by = f"{git_revision()} on {device_name()}"
-    state = search(evaluate, len(base), settings, checkpoint, made_by, force)
+    state = search(evaluate, len(base), checked.search, checkpoint, made_by, force)
     chosen, chosen_fitness = state.best_theta, state.best_fitness
-    if held_out:
-        holdout = PopulationFitness.on_clips(
-            adapter, datamodule.loader(held_out), es_cfg.fitness, es_cfg.chunk_rows, precision
-        )
+    if holdout is not None:
         finalists = [*state.top, (state.start_fitness, np.zeros(len(base)))]
         thetas = np.stack([theta for _, theta in finalists])
         chosen_fitness, chosen = finalists[int(torch.argmin(holdout(thetas_to_scales(base, thetas))))]
@@ -135,7 +164,8 @@ def calibrate_esc(
         state.evals / max(state.seconds, 1e-9),
     )
     return CalibrationResult(
-        seconds=time.perf_counter() - started,
+        # A resumed search counts the search time its checkpoint held, as an uninterrupted run would.
+        seconds=time.perf_counter() - started + state.resumed_seconds,
         n_calib=len(clips),
         fitness_evals=state.evals,
         fitness_init=state.start_fitness,

@@ -18,6 +18,7 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
+from esc.calibrate.precision import cuda_float32_matmuls
 from esc.models.adapter import SpeechAdapter
 from esc.quant import population_scales, quant_enabled
 
@@ -100,8 +101,8 @@ class PopulationFitness:
 
     `outputs` runs the quantized model on a batch's inputs, and `rows` turns its outputs into one loss per
     row. The forwards run inside `precision()` (see esc.calibrate.precision); the references were computed
-    outside it (float32 outputs, or labels). ESC builds one with `on_clips`; benchmarks/bench.py builds one
-    on random inputs, so that it times this code.
+    outside it (IEEE float32 outputs, or labels). ESC builds one with `on_clips`; benchmarks/bench.py builds
+    one on random inputs, so that it times this code.
     """
 
     def __init__(
@@ -132,18 +133,25 @@ class PopulationFitness:
         chunk_rows: int,
         precision: Callable[[], AbstractContextManager] = nullcontext,
     ) -> PopulationFitness:
-        """The `es.fitness` named `kind` on the clips of `loader`, their float references computed once."""
+        """The `es.fitness` named `kind` on the clips of `loader`, their float references computed once, in
+        IEEE float32 on every device (CUDA would otherwise run cuDNN's convolutions in TF32)."""
         check_fitness_settings(kind, chunk_rows)
         fitness_kind = FITNESS[kind]
         batches = []
-        with torch.no_grad(), quant_enabled(adapter.model, False):
-            for batch in loader:
+        with torch.no_grad(), quant_enabled(adapter.model, False), cuda_float32_matmuls("ieee"):
+            for number, batch in enumerate(loader, start=1):
                 inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
                 reference = fitness_kind.reference(adapter, inputs, batch["targets"])
                 if not isinstance(reference, torch.Tensor):
                     raise ValueError(
                         f"es.fitness={kind} needs class targets, but this model's targets are "
                         "transcripts; use es.fitness=kl or es.fitness=mse for ASR models"
+                    )
+                if not torch.isfinite(reference).all():
+                    raise FloatingPointError(
+                        f"the float model's es.fitness={kind} reference is NaN or Inf on calibration batch "
+                        f"{number} of {len(loader)}: the float model itself overflows on those clips; check "
+                        "the model's weights and the clips' levels"
                     )
                 # Frames and tokens past a clip's end would dilute its loss by the batch's longest clip.
                 batches.append((inputs, reference, adapter.output_mask(inputs, batch["lengths"])))
@@ -174,7 +182,9 @@ class PopulationFitness:
                 start += len(chunk)
         if not torch.isfinite(total).all():
             raise FloatingPointError(
-                "ESC fitness is NaN or Inf for some candidates; check the model's outputs"
+                f"ESC fitness is NaN or Inf for {int((~torch.isfinite(total)).sum())} of {len(candidates)} "
+                "candidates, though the float references are finite: the quantized forward overflows at "
+                "those scales; try es.precision=fp32 or smaller es.bounds"
             )
         return total / self.clips
 

@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from esc.atomic_files import write_bytes_atomically
-from esc.calibrate.optimizers import check_optimizer, make_optimizer, optimizer_sigma
+from esc.calibrate.optimizers import GENERATIONAL, check_optimizer, make_optimizer, optimizer_sigma
 
 log = logging.getLogger(__name__)
 DEFAULT_SHIFT_REACH = 2.0  # log2 units the shared shifts span when θ is unbounded
@@ -42,19 +42,29 @@ class SearchSettings:
     def __post_init__(self) -> None:
         """Refuse settings that cannot run, or would run without searching, naming the value and the fix."""
         check_optimizer(self.optimizer, self.popsize)
-        rules = {
-            "sigma": (self.sigma > 0, "must be > 0: it is the first step in log2 units (0.1 by default)"),
-            "bounds": (self.bounds is None or self.bounds > 0, "must be > 0 (log2 units), or null for none"),
-            "shift_points": (self.shift_points >= 0, "must be ≥ 0 (0 skips the shared shifts)"),
-            "budget": (
-                self.budget >= self.shift_points,
+        searched = self.budget - self.shift_points
+        rules = [
+            ("sigma", self.sigma > 0, "must be > 0: it is the first step in log2 units (0.1 by default)"),
+            ("bounds", self.bounds is None or self.bounds > 0, "must be > 0 (log2 units), or null for none"),
+            ("shift_points", self.shift_points >= 0, "must be ≥ 0 (0 skips the shared shifts)"),
+            (
+                "budget",
+                searched >= 0,
                 f"is below es.shift_points={self.shift_points}, which the budget includes; raise es.budget "
                 "or lower es.shift_points",
             ),
-            "checkpoint_every": (self.checkpoint_every >= 1, "must be ≥ 1 (generations between checkpoints)"),
-            "keep_top": (self.keep_top >= 1, "must be ≥ 1 (the best candidates kept for the holdout)"),
-        }
-        for name, (holds, rule) in rules.items():
+            (
+                "budget",
+                self.optimizer not in GENERATIONAL or not 0 < searched < self.popsize,
+                f"leaves {searched} evaluations after es.shift_points={self.shift_points}, less than one "
+                f"generation of es.popsize={self.popsize}, so es.optimizer={self.optimizer} would never "
+                f"update; raise es.budget to at least {self.shift_points + self.popsize}, or set it to "
+                f"{self.shift_points} to try the shared shifts only",
+            ),
+            ("checkpoint_every", self.checkpoint_every >= 1, "must be ≥ 1 (generations between checkpoints)"),
+            ("keep_top", self.keep_top >= 1, "must be ≥ 1 (the best candidates kept for the holdout)"),
+        ]
+        for name, holds, rule in rules:
             if not holds:
                 raise ValueError(f"es.{name}={getattr(self, name)} {rule}")
 
@@ -74,6 +84,7 @@ class SearchState:
     top: list[tuple[float, np.ndarray]] = field(default_factory=list)
     done: bool = False
     code: str = "unknown"  # the revision and device that computed it
+    resumed_seconds: float = 0.0  # the search time a checkpoint held when this process resumed it
 
 
 def clip_theta(theta: np.ndarray, bounds: float | None) -> np.ndarray:
@@ -242,6 +253,8 @@ def search(
     if state is None:
         state = start_search(evaluate, dimension, settings)
         state.code = code
+    else:
+        state.resumed_seconds = state.seconds
     bar = tqdm(total=settings.budget, initial=state.evals, desc="ESC", unit="eval", dynamic_ncols=True)
     try:
         while state.evals < settings.budget:

@@ -33,6 +33,10 @@ OPTIMIZERS: dict[str, Callable[[int], ng.optimizers.base.ConfiguredOptimizer]] =
 # CMA-ES recombines the better part of each generation (pycma refuses fewer than 2 candidates), and DE
 # builds each trial point from three other members (with fewer than 4 it stops improving on a sphere).
 _SMALLEST_POPSIZE = {"ParametrizedCMA": 2, "DiagonalCMA": 2, "DE": 4}
+# The optimizers that learn only from whole generations: a budget under one generation never moves them.
+GENERATIONAL = frozenset(_SMALLEST_POPSIZE)
+# pycma has no one-dimensional search, and nevergrad then falls back to fcmaes, which we do not install.
+_CMA = ("ParametrizedCMA", "DiagonalCMA")
 
 
 def check_optimizer(name: str, popsize: int) -> None:
@@ -47,11 +51,27 @@ def check_optimizer(name: str, popsize: int) -> None:
         )
 
 
+def check_dimension(name: str, dimension: int) -> None:
+    """Refuse a model with no activation scale to search, or with one for CMA-ES, before the local step."""
+    if dimension == 0:
+        raise ValueError(
+            "calibrator=esc found no activation quantizer to search: every activation stays float "
+            "(quant.a_bits=16, or quant.keep_float covers them all); quantize activations, or use another "
+            "calibrator"
+        )
+    if dimension == 1 and name in _CMA:
+        raise ValueError(
+            f"es.optimizer={name} cannot search a single activation scale, and this model has one; "
+            "use es.optimizer=OnePlusOne"
+        )
+
+
 def make_optimizer(
     name: str, start: np.ndarray, sigma: float, popsize: int, budget: int, seed: int
 ) -> ng.optimizers.base.Optimizer:
     """A seeded optimizer over θ starting at `start` with step σ (log2 units)."""
     check_optimizer(name, popsize)
+    check_dimension(name, len(start))
     parametrization = ng.p.Array(init=np.asarray(start, dtype=np.float64)).set_mutation(sigma=sigma)
     parametrization.random_state = np.random.RandomState(seed)
     return OPTIMIZERS[name](popsize)(parametrization=parametrization, budget=budget, num_workers=popsize)

@@ -1,7 +1,8 @@
 """The arithmetic of ESC's fitness forwards (`es.precision`): float32, or TF32 / bfloat16 for speed.
 
-Only the search's forwards change: the float reference outputs, the local step and every reported metric keep
-the machine's default arithmetic, so a run's accuracy says how good the scales found at that precision are.
+Only the search's forwards change: the local step and every reported metric keep the machine's default
+arithmetic, so a run's accuracy says how good the scales found at that precision are. The fitness's float
+references are IEEE float32 on every device, so that es.precision=fp32 compares like with like.
 """
 
 from __future__ import annotations

@@ -49,11 +49,13 @@ def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *e
     ]
 
 
-def run_to_end(command: list[str]) -> None:
+def run_to_end(command: list[str]) -> str:
+    """The log of a run that must finish."""
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=600, env=os.environ | {"HF_HUB_OFFLINE": "1"}
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
 
 
 def refused(command: list[str]) -> str:
@@ -114,7 +116,8 @@ def test_killed_run_restarted_ends_identical_to_an_uninterrupted_one(tiny_corpor
     process.wait()
     assert list(checkpoints.glob("*.pkl")), "the run never checkpointed"
     assert not (tmp_path / "killed" / "metrics.json").exists(), "the run finished before it could be killed"
-    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "resumed", checkpoints))
+    log = run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "resumed", checkpoints))
+    assert "resuming ESC from" in log, "the restart searched from the start"
     assert (tmp_path / "resumed" / "scales.json").read_text() == (
         tmp_path / "straight" / "scales.json"
     ).read_text()
@@ -158,7 +161,7 @@ def test_holdout_is_a_draw_across_classes_that_the_local_step_and_the_search_nev
     tiny_corpora, tiny_ast_dir, tmp_path, monkeypatch
 ):
     clips, loaded = loaded_clips_of_a_holdout_run(tiny_corpora, tiny_ast_dir, tmp_path, monkeypatch)
-    local_step, searched, held_out = loaded
+    searched, held_out, local_step = loaded  # both fitness sets are cached before the local step
     assert local_step == searched and len(held_out) == 6
     assert set(searched).isdisjoint(held_out) and set(searched) | set(held_out) == set(clips)
     assert held_out != clips[:6]  # the clips come in word order: a prefix would hold out a few words

@@ -5,6 +5,7 @@ import torch
 from omegaconf import OmegaConf
 
 from esc.calibrate.fitness import PopulationFitness, kl_rows, mse_rows
+from esc.calibrate.precision import cuda_float32_matmuls
 from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
@@ -141,3 +142,46 @@ def test_one_candidate_that_does_not_fit_says_to_lower_the_batch(quantized_ast):
     tiny.limit = 1
     with pytest.raises(torch.OutOfMemoryError, match="data.batch_size"):
         tiny(get_activation_scales(adapter.model)[None])
+
+
+def test_float_references_are_ieee_float32_where_convolutions_default_to_tf32(quantized_ast, monkeypatch):
+    adapter, datamodule = quantized_ast
+    arithmetic, logits = [], adapter.logits
+
+    def noting_logits(inputs: dict) -> torch.Tensor:
+        arithmetic.append(torch.backends.cudnn.conv.fp32_precision)
+        return logits(inputs)
+
+    monkeypatch.setattr(adapter, "logits", noting_logits)
+    with cuda_float32_matmuls("tf32"):  # a machine whose default is TF32
+        PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=64)
+        assert torch.backends.cudnn.conv.fp32_precision == "tf32", "the default comes back afterwards"
+    assert arithmetic == ["ieee", "ieee"]  # two batches of six clips
+
+
+def test_a_float_model_that_overflows_is_refused_naming_the_batch(quantized_ast, monkeypatch):
+    adapter, datamodule = quantized_ast
+    logits = adapter.logits
+
+    def overflowing_second_batch(inputs: dict, calls=[]) -> torch.Tensor:  # noqa: B006 (counts the calls)
+        calls.append(1)
+        return logits(inputs) * (float("inf") if len(calls) == 2 else 1.0)
+
+    monkeypatch.setattr(adapter, "logits", overflowing_second_batch)
+    with pytest.raises(FloatingPointError, match="reference is NaN or Inf on calibration batch 2 of 2"):
+        PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=64)
+
+
+def test_a_candidate_whose_quantized_forward_overflows_is_counted(quantized_ast):
+    adapter, datamodule = quantized_ast
+    fitness = PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=64)
+    outputs = fitness.outputs
+
+    def second_candidate_overflows(inputs: dict) -> torch.Tensor:
+        logits = outputs(inputs)
+        return torch.cat([logits[:6], logits[6:] * float("inf")])  # six clips per batch, candidate-major
+
+    fitness.outputs = second_candidate_overflows
+    base = get_activation_scales(adapter.model)
+    with pytest.raises(FloatingPointError, match="NaN or Inf for 1 of 2 candidates"):
+        fitness(torch.stack([base, base]))

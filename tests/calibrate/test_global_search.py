@@ -26,6 +26,8 @@ def quadratic(thetas: np.ndarray) -> np.ndarray:
         ({"bounds": -1.0}, "es.bounds=-1.0 must be > 0"),
         ({"shift_points": -1}, "es.shift_points=-1 must be ≥ 0"),
         ({"shift_points": 16, "budget": 10}, "es.budget=10 is below es.shift_points=16"),
+        ({"shift_points": 16, "budget": 20}, "es.budget=20 leaves 4 evaluations after es.shift_points=16"),
+        ({"optimizer": "DE", "budget": 3}, "less than one generation of es.popsize=8"),
         ({"checkpoint_every": 0}, "es.checkpoint_every=0 must be ≥ 1"),
         ({"keep_top": 0}, "es.keep_top=0 must be ≥ 1"),
         ({"popsize": 0, "optimizer": "OnePlusOne"}, "es.popsize=0 is too small for es.optimizer=OnePlusOne"),
@@ -34,6 +36,12 @@ def quadratic(thetas: np.ndarray) -> np.ndarray:
 def test_settings_that_cannot_search_are_refused_by_name(changes, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         replace(SETTINGS, **changes)
+
+
+@pytest.mark.parametrize(("optimizer", "budget"), [("ParametrizedCMA", 16), ("OnePlusOne", 3)])
+def test_budgets_that_still_search_are_accepted(optimizer, budget):
+    # Only the shared shifts (budget = shift_points), or a one-at-a-time optimizer on a short budget.
+    assert replace(SETTINGS, optimizer=optimizer, budget=budget, shift_points=16 if budget == 16 else 0)
 
 
 def test_search_improves_on_theta_zero_and_records_history(tmp_path):
@@ -89,7 +97,10 @@ def test_interrupted_search_resumes_to_the_uninterrupted_result(tmp_path):
         search(dies_after(7), 5, SETTINGS, tmp_path / "resumed.pkl")
     partial = load_state(tmp_path / "resumed.pkl")
     assert partial is not None and not partial.done and partial.evals == 48  # checkpoint every 2 generations
-    resumed = search(quadratic, 5, SETTINGS, tmp_path / "resumed.pkl")
+    evaluations = []
+    resumed = search(counted(evaluations), 5, SETTINGS, tmp_path / "resumed.pkl")
+    assert sum(evaluations) == SETTINGS.budget - 48, "only what the checkpoint lacked is evaluated"
+    assert resumed.resumed_seconds == partial.seconds > 0, "the checkpoint's search time is kept"
     uninterrupted = search(quadratic, 5, SETTINGS, tmp_path / "straight.pkl")
     assert np.array_equal(resumed.best_theta, uninterrupted.best_theta)
     assert [r["best_fitness"] for r in resumed.history] == [r["best_fitness"] for r in uninterrupted.history]

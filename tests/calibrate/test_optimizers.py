@@ -29,6 +29,19 @@ def test_unknown_optimizer_lists_the_choices():
         make_optimizer("CMA", np.zeros(4), 0.1, 8, 10, seed=0)
 
 
+def test_a_model_without_activation_quantizers_is_refused_with_the_setting_that_did_it():
+    with pytest.raises(ValueError, match=r"no activation quantizer to search.*quant\.a_bits=16"):
+        make_optimizer("OnePlusOne", np.zeros(0), 0.1, 8, 10, seed=0)
+
+
+@pytest.mark.parametrize("name", ["ParametrizedCMA", "DiagonalCMA"])
+def test_cma_refuses_a_single_scale_and_names_an_optimizer_that_searches_one(name):
+    # pycma has no one-dimensional search; nevergrad fell back to fcmaes, an ImportError after the local step.
+    with pytest.raises(ValueError, match=f"es.optimizer={name} cannot search a single activation scale"):
+        make_optimizer(name, np.zeros(1), 0.1, 8, 10, seed=0)
+    assert sphere_run(make_optimizer("OnePlusOne", np.zeros(1), 0.1, 8, 80, seed=0), 1, 10) < 0.25
+
+
 @pytest.mark.parametrize(("name", "smallest"), [("ParametrizedCMA", 2), ("DiagonalCMA", 2), ("DE", 4)])
 def test_population_based_optimizers_refuse_a_population_too_small_to_recombine(name, smallest):
     refusal = f"es.popsize={smallest - 1} is too small for es.optimizer={name}: it needs at least {smallest}"
