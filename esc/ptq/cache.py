@@ -63,11 +63,15 @@ def read_rounding(entry: Path, layer_names: list[str]) -> dict[str, torch.Tensor
 
 def cached_rounding(cfg: DictConfig, model: nn.Module, round_weights: Callable[[], float]) -> float:
     """Round the model's quantized weights with `round_weights`, or load the rounding a previous run of the
-    same key saved under `cfg.ptq_cache`; returns the seconds this run spent."""
+    same key saved under `cfg.ptq_cache`; returns the seconds this run spent.
+
+    `force=true` rounds again and replaces the entry: the key cannot see a code change that
+    ROUNDING_VERSION missed, and a forced run must compute with this checkout.
+    """
     entry = Path(cfg.ptq_cache) / f"{cfg.ptq.name}-{rounding_key(cfg)}.safetensors"
     layers = rounding_layers(model)
     started = time.perf_counter()
-    rounded = read_rounding(entry, list(layers))
+    rounded = None if cfg.get("force", False) else read_rounding(entry, list(layers))
     if rounded is not None:
         for name, layer in layers.items():
             layer.weight_quantizer.set_quantized_weight(rounded[name].to(layer.weight.device))

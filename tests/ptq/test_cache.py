@@ -99,3 +99,16 @@ def test_an_unreadable_entry_is_named_and_rounded_again(tiny_ast_dir, tmp_path, 
     assert f"weight rounding cache entry {entry} is unreadable" in caplog.text
     cached_rounding(cfg, adapter.model, lambda: rounded.append("third") or 3.0)
     assert rounded == ["first", "again"], "the entry written again is read back"
+
+
+def test_a_forced_run_rounds_again_and_replaces_the_entry(tiny_ast_dir, tmp_path):
+    cfg = OmegaConf.merge(run_config("quant=w4a8"), {"ptq_cache": str(tmp_path)})
+    adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
+    quantize(adapter.model, quant_config(cfg.quant))
+    rounded = []
+    cached_rounding(cfg, adapter.model, lambda: rounded.append("first") or 1.0)
+    (entry,) = tmp_path.glob("*.safetensors")
+    written = entry.stat().st_mtime_ns
+    forced = OmegaConf.merge(cfg, {"force": True})
+    assert cached_rounding(forced, adapter.model, lambda: rounded.append("forced") or 2.0) == 2.0
+    assert rounded == ["first", "forced"] and entry.stat().st_mtime_ns != written
