@@ -39,7 +39,8 @@ def minmax_range(stats: ActivationStatistics, steps: int) -> tuple[float, float]
 def percentile_range(
     stats: ActivationStatistics, steps: int, percentile: float = 99.99
 ) -> tuple[float, float]:
-    """Clip the (100 - percentile)% most extreme values, which would stretch the grid for a few outliers."""
+    """Clip the values past the percentile, which would stretch the grid for a few outliers: of |x| for
+    symmetric and unsigned grids, and of each tail (twice (100 - percentile)% in all) for asymmetric ones."""
     if not 0.0 < percentile <= 100.0:
         raise ValueError(f"percentile={percentile} must be in (0, 100]")
     # Bins reach past the data, so an interpolated quantile is clamped to the exact observed range.

@@ -18,6 +18,14 @@ from esc.quant.fake_quant import (
 )
 from esc.quant.statistics import ActivationStatistics
 
+# Below float32's smallest normal number, 1 / scale overflows to inf, and a zero input then quantizes to NaN.
+SMALLEST_SCALE = torch.finfo(torch.float32).tiny
+
+
+def usable_scales(scales: torch.Tensor) -> torch.Tensor:
+    """Which scales a quantizer can divide by: finite, and large enough that their inverse is finite."""
+    return torch.isfinite(scales) & (scales >= SMALLEST_SCALE)
+
 
 class Quantizer(nn.Module):
     """What every quantizer shares: a stable name, a validated bit width and an on/off switch."""
@@ -127,8 +135,10 @@ class ActivationQuantizer(Quantizer):
     def set_scale(self, scale: float | torch.Tensor) -> None:
         """Overwrite the scale only (the zero point stays), e.g. when an optimiser rescales the grid."""
         scale = torch.as_tensor(scale, dtype=self.scale.dtype)
-        if not (torch.isfinite(scale) and scale > 0):
-            raise ValueError(f"scale for {self.name!r} must be finite and > 0, got {float(scale)}")
+        if not usable_scales(scale):
+            raise ValueError(
+                f"scale for {self.name!r} must be finite and ≥ {SMALLEST_SCALE:.3g}, got {float(scale)}"
+            )
         self._store_scale(scale)
 
     def set_population_scales(
@@ -165,9 +175,11 @@ class ActivationQuantizer(Quantizer):
 def consumer_dtype(x: torch.Tensor) -> torch.dtype:
     """The dtype the op reading a quantized activation computes in.
 
-    Every activation quantizer feeds a Linear, a Conv or an attention matmul, which under autocast cast their
-    input to the autocast dtype: writing that dtype here spares them a pass over the tensor, and the values
-    they compute with are the same.
+    Almost every activation quantizer feeds a Linear, a Conv or an attention matmul, which under autocast
+    cast their input to the autocast dtype: writing that dtype here spares them a pass over the tensor, and
+    the values they compute with are the same. The one exception, the cosine Classifier's input
+    (esc/quant/cosine.py), feeds F.normalize, which then runs in that dtype too: under es.precision=bf16 its
+    embedding moves by up to one bf16 step.
     """
     if torch.is_autocast_enabled(x.device.type):
         return torch.get_autocast_dtype(x.device.type)

@@ -11,7 +11,7 @@ from torch import nn
 
 from esc.quant.bits import OFF_BITS
 from esc.quant.inventory import activation_quantizers, scaled_activation_quantizers, weight_quantizers
-from esc.quant.quantizers import ActivationQuantizer
+from esc.quant.quantizers import SMALLEST_SCALE, ActivationQuantizer, usable_scales
 
 
 def activation_scale_names(model: nn.Module) -> list[str]:
@@ -90,12 +90,12 @@ def _validated_columns(
 
 
 def _check_candidates(by_quantizer: torch.Tensor, quantizers: list[ActivationQuantizer]) -> None:
-    usable = (torch.isfinite(by_quantizer) & (by_quantizer > 0)).all(dim=1)
+    usable = usable_scales(by_quantizer).all(dim=1)
     if not bool(usable.all()):
         bad = [quantizer.name for quantizer, ok in zip(quantizers, usable.tolist(), strict=True) if not ok]
         raise ValueError(
-            f"candidate scales must be finite and > 0, and are not for {bad}: check the search's θ "
-            "(scale = local · 2^θ) and the local step's scales"
+            f"candidate scales must be finite and ≥ {SMALLEST_SCALE:.3g}, and are not for {bad}: check the "
+            "search's θ (scale = local · 2^θ) and the local step's scales"
         )
 
 

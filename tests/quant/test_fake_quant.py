@@ -124,6 +124,8 @@ def test_all_zero_range_gets_a_small_positive_scale() -> None:
 @pytest.fixture
 def fused_on_cpu():
     use_fused_kernel(["cpu"])
+    if not fused_kernel_enabled("cpu"):  # it stays eager, and the comparisons would compare eager with eager
+        pytest.skip("the fused kernel cannot compile here (no C++ compiler), so it cannot be compared")
     yield
     use_fused_kernel([])
 

@@ -82,9 +82,11 @@ def test_changing_bits_invalidates_the_scale() -> None:
         ActivationQuantizer("x", 1, "symmetric")
 
 
-def test_set_scale_rejects_non_positive_values() -> None:
-    with pytest.raises(ValueError, match="must be finite and > 0"):
-        ActivationQuantizer("x", 8, "symmetric").set_scale(0.0)
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("inf"), 1e-45])
+def test_set_scale_rejects_scales_it_cannot_divide_by(scale: float) -> None:
+    # 1e-45 is positive, but its inverse overflows, and a zero input then quantized to NaN.
+    with pytest.raises(ValueError, match="'x' must be finite and ≥ 1.18e-38"):
+        ActivationQuantizer("x", 8, "symmetric").set_scale(scale)
 
 
 def _channel_amax(weight: torch.Tensor) -> torch.Tensor:

@@ -81,7 +81,7 @@ def test_wrong_sizes_and_missing_scales_raise() -> None:
         pass
 
 
-@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), 1e-45])
 def test_population_scales_name_the_quantizers_given_unusable_candidates(bad: float) -> None:
     case = _calibrated(tiny_ast(), QuantConfig(hist_bins=256))
     names = activation_scale_names(case.model)
