@@ -9,7 +9,7 @@ from pathlib import Path
 
 import hydra
 import lightning as L
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from esc.config import CONFIG_DIR, plain_options
 from esc.data.audio import load_audio
@@ -24,9 +24,20 @@ from esc.training import EpochSummary, SpecAugment, TrainingModule
 log = logging.getLogger(__name__)
 
 
+def embedded_models() -> list[str]:
+    """The model configs that describe an architecture for esc-train to build."""
+    configs = {path.stem: OmegaConf.load(path) for path in (Path(CONFIG_DIR) / "model").glob("*.yaml")}
+    return sorted(name for name, config in configs.items() if OmegaConf.select(config, "model.architecture"))
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> None:
     """Build the model that `model.architecture` describes, fit it, test it, ship it."""
+    if "architecture" not in cfg.model:
+        raise ValueError(
+            f"model={cfg.model.name} loads trained weights from {cfg.model.pretrained} and describes no "
+            f"architecture to build; esc-train trains the embedded models: {', '.join(embedded_models())}"
+        )
     refuse_existing_entry(Path(cfg.model.pretrained), cfg.overwrite)
     if cfg.data.get("eval_split", "test") != "test":
         raise ValueError(

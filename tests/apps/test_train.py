@@ -85,3 +85,10 @@ def test_a_card_is_never_written_from_the_validation_split(tiny_corpora, tmp_pat
     )
     assert result.returncode != 0 and "data.eval_split=validation" in result.stderr
     assert not zoo.exists()
+
+
+def test_a_hub_model_is_refused_with_the_models_it_can_train(tmp_path):
+    result = run_app("train", tmp_path / "train", "model=ast_speech_commands")
+    assert result.returncode != 0
+    assert "model=ast_speech_commands loads trained weights from MIT/" in result.stderr
+    assert "esc-train trains the embedded models: ast_kws, ecapa_sid, wav2vec2_asr" in result.stderr
