@@ -23,15 +23,26 @@ from esc.results.figures import (
     theta_frame,
 )
 from esc.results.render import column_label, write_table
-from esc.results.store import load_runs, recorded_setting
+from esc.results.store import hydra_config, load_runs, recorded_setting
 
 log = logging.getLogger(__name__)
 
 
 def with_setting(runs: pd.DataFrame, setting: str | None) -> pd.DataFrame:
-    """The runs with the value of the ablated `setting` each one ran with (None outside ablations)."""
-    values = [None if setting is None else recorded_setting(Path(d), setting) for d in runs["run_dir"]]
-    return runs.assign(setting=values)
+    """The runs with the value of the ablated `setting` each one ran with (None outside ablations); a run
+    whose Hydra record is gone cannot say it, so it is left out, by name."""
+    if setting is None:
+        return runs.assign(setting=None)
+    recorded = runs["run_dir"].map(lambda run_dir: hydra_config(Path(run_dir)).is_file())
+    for run_dir in runs.loc[~recorded, "run_dir"]:
+        log.warning(
+            "leaving out %s: its %s is missing, so the %s it ran with is unknown",
+            run_dir,
+            hydra_config(Path(run_dir)).relative_to(run_dir),
+            setting,
+        )
+    kept = runs[recorded]
+    return kept.assign(setting=[recorded_setting(Path(d), setting) for d in kept["run_dir"]])
 
 
 def warn_of_hidden_runs(table: str, runs: pd.DataFrame) -> None:

@@ -14,14 +14,21 @@ COLUMN_KEY = [*CELL, "setting"]  # a table cell, or an ablation's point
 RUN_KEY = [*COLUMN_KEY, "seed"]
 
 
+def by_request(runs: pd.DataFrame) -> pd.DataFrame:
+    """`runs` from the least to the most recently requested: a run when it finished, a reused copy when it
+    was reused (`reused_at`)."""
+    requested = runs["reused_at"].fillna(runs["finished_at"]) if "reused_at" in runs else runs["finished_at"]
+    return runs.iloc[requested.to_numpy().argsort(kind="stable")]
+
+
 def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs a cell shows: those of its newest experiment (see store.recorded_experiment), and of them
-    the newest run (finished_at) per seed.
+    """The runs a cell shows: those of its most recently requested experiment (see
+    store.recorded_experiment), and of them the most recently requested run per seed (see `by_request`).
 
     A rerun supersedes an older run of its seed, and a sweep with changed settings (another es preset, say)
     supersedes the whole older sweep, so a cell never averages seeds of two experiments.
     """
-    ordered = _blank_where_missing(runs, "experiment").sort_values("finished_at")
+    ordered = by_request(_blank_where_missing(runs, "experiment"))
     newest = ordered.groupby(COLUMN_KEY, dropna=False, sort=False)["experiment"].transform("last")
     return ordered[ordered["experiment"] == newest].drop_duplicates(RUN_KEY, keep="last")
 
@@ -43,7 +50,7 @@ def one_row_per_experiment(runs: pd.DataFrame) -> pd.DataFrame:
     """
     if "config_hash" not in runs:
         return runs
-    ordered = runs.sort_values("finished_at")
+    ordered = by_request(runs)
     hashed = ordered["config_hash"].notna() & (ordered["config_hash"] != "")
     return ordered[~(hashed & ordered.duplicated("config_hash", keep="last"))]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import OmegaConf
 
-from esc.records import experiment_settings, payload_key, write_json
+from esc.records import experiment_settings, finished_now, payload_key, write_json
 
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "es_history.csv"  # beside the record of an ESC run
@@ -70,13 +70,16 @@ def copy_finished_run(finished: Path, run_dir: Path) -> None:
 
     A sweep's folder then holds every run the sweep asked for, so `esc-tables` over that folder alone
     misses none. The record names its origin in `reused_from` (the first run's folder, however many
-    reuses ago). Tables keep one row per config hash, so over a tree holding both, the copy never counts
-    twice. The record is written last, so a folder with a record always holds the whole copy.
+    reuses ago) and when it was asked for again in `reused_at`: tables show the most recently requested
+    runs, so a second `make reproduce` takes its cells back from a screen run since. Tables keep one row per
+    config hash, so over a tree holding both, the copy never counts twice. The record is written last, so
+    a folder with a record always holds the whole copy.
     """
     if finished.resolve() == run_dir.resolve():
         return
     record = json.loads((finished / METRICS_FILE).read_text())
     record.setdefault("reused_from", str(finished.resolve()))
+    record["reused_at"] = finished_now()
     for name in SIDE_FILES:
         if (finished / name).is_file():
             shutil.copyfile(finished / name, run_dir / name)

@@ -36,7 +36,7 @@ def test_figures_show_esc_convergence_and_the_ablated_setting(tiny_results):
     for stem in ("convergence", "esc_theta", "ablation_calib_size", "activation_ranges_ast_kws"):
         assert (figures / f"{stem}.png").stat().st_size > 0 and (figures / f"{stem}.csv").is_file()
     convergence = pd.read_csv(figures / "convergence.csv")
-    assert convergence["evals"].iloc[0] == 0 and convergence["evals"].iloc[-1] == 16
+    assert list(convergence["evals"]) == [0, 16, 24]  # θ = 0, the shared shifts, one generation
     assert (
         convergence["relative_fitness"].iloc[0] == 1.0
         and convergence["relative_fitness"].is_monotonic_decreasing
@@ -113,3 +113,27 @@ def test_esc_figures_draw_one_experiment_per_model_and_bits_without_ptq_or_valid
     )
     assert esc_figure_runs([int4, ptq])["run_dir"].tolist() == ["rtn0"]
     assert sorted(esc_figure_runs([int4])["run_dir"]) == ["default0", "default1", "default2"]
+
+
+def test_an_ablation_run_without_its_hydra_record_is_left_out_by_name(tmp_path, caplog):
+    for budget in (100, 300):
+        run = tmp_path / f"budget{budget}"
+        (run / ".hydra").mkdir(parents=True)
+        record = minmax_record("test", 90.0) | {"table": "ablation_budget", "config_hash": str(budget)}
+        (run / "metrics.json").write_text(json.dumps(record))
+        (run / ".hydra" / "config.yaml").write_text(f"es:\n  budget: {budget}\n")
+    (tmp_path / "copied").mkdir()  # metrics.json copied alone
+    (tmp_path / "copied" / "metrics.json").write_text(
+        json.dumps(minmax_record("test", 80.0) | {"table": "ablation_budget", "config_hash": "copied"})
+    )
+    cfg = OmegaConf.create(
+        {
+            "results": str(tmp_path / "results"),
+            "ablations": {"ablation_budget": "es.budget"},
+            "calibrators": ["minmax"],
+        }
+    )
+    write_results(load_runs(tmp_path), cfg)
+    table = pd.read_csv(tmp_path / "results" / "tables" / "ablation_budget.csv")
+    assert list(table["calibrator"]) == ["minmax (budget=100)", "minmax (budget=300)"]
+    assert f"leaving out {tmp_path / 'copied'}: its .hydra/config.yaml is missing" in caplog.text

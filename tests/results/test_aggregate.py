@@ -81,6 +81,19 @@ def test_a_newer_sweep_with_other_settings_replaces_every_seed_of_the_older_one(
     assert set(hidden["kept_run_dir"]) == {"cpu_0"}
 
 
+def test_a_reproduce_sweep_reusing_its_runs_takes_its_cells_back_from_a_screen_run_since():
+    # make reproduce, a screen of the same cell with other settings, then make reproduce again, which
+    # reuses its first runs: the table shows what was asked for last, not what finished last.
+    reproduced = run("mse", 0, 96.83, "2026-01-01", config_hash="r", experiment="r", run_dir="first")
+    screen = run("mse", 0, 96.40, "2026-01-02", config_hash="w", experiment="w", run_dir="screen")
+    again = reproduced | {"run_dir": "again", "reused_at": "2026-01-03"}
+    runs = pd.DataFrame([reproduced, screen]).assign(setting=None)
+    assert summarize(runs, CALIBRATORS).iloc[0]["mean"] == 96.40
+    runs = pd.DataFrame([reproduced, screen, again]).assign(setting=None)
+    assert summarize(runs, CALIBRATORS).iloc[0]["mean"] == 96.83
+    assert hidden_by_other_configs(runs)["run_dir"].tolist() == ["screen"]
+
+
 def test_records_without_a_config_hash_are_compared_as_unknown():
     runs = pd.DataFrame(
         [run("esc", 0, 70.0, "2026-01-01", run_dir="x"), run("esc", 0, 71.0, "2026-01-02", run_dir="y")]

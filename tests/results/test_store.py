@@ -69,7 +69,10 @@ def test_a_copy_of_a_copy_names_the_first_run_and_takes_its_side_files(tmp_path)
     copy_finished_run(first, second)
     copied = json.loads((second / "metrics.json").read_text())
     original = json.loads((origin / "metrics.json").read_text())
+    reused_at = copied.pop("reused_at")
     assert copied == original | {"reused_from": str(origin.resolve())}
+    first_reuse = json.loads((first / "metrics.json").read_text())["reused_at"]
+    assert reused_at >= first_reuse > original["finished_at"]
     assert (second / "scales.json").read_text() == "[]"
     assert not (second / "es_history.csv").exists()
 
