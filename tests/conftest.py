@@ -51,15 +51,15 @@ def tiny_model_overrides(tiny_corpora: dict[str, Path], tiny_ast_dir: Path) -> l
 def tiny_run_overrides(
     tiny_model_overrides: list[str], tiny_outputs: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> list[str]:
-    """esc-run overrides for the tiny model on CPU with a tiny ES budget, and the float cache, ESC checkpoints
-    and reuse root in temp folders."""
+    """esc-run overrides for the tiny model on CPU with a tiny ES budget (the shared shifts and one
+    generation), and the float cache, ESC checkpoints and reuse root in temp folders."""
     caches = tmp_path_factory.mktemp("caches")
     return [
         *tiny_model_overrides,
         "accelerator=cpu",
         f"float_cache={caches / 'float'}",
         "es=cpu",
-        "es.budget=16",
+        "es.budget=24",
         "es.popsize=8",
         f"es.checkpoint_dir={caches / 'esc'}",
         f"reuse_from={tiny_outputs}",
