@@ -88,21 +88,28 @@ def histogram_mse(
     return ((quantized - centres).square_() * stats.histogram.counts).sum(dim=1)
 
 
+# The narrowest window KL weighs, in histogram bins, at any bit width, as in NVIDIA's pytorch_quantization
+# (its start_bin). With one bin per level Q equals P inside the window and KL sees only the folded tail: at
+# 4 bits (16 levels) such a window of 16 bins won on softmax probabilities, clipping them below 1% of 1.
+SMALLEST_KL_WINDOW = 128
+
+
 @ACTIVATION_CALIBRATORS.register("kl")
 def kl_range(stats: ActivationStatistics, steps: int, num_candidates: int = 256) -> tuple[float, float]:
     """TensorRT entropy calibration: the clip window whose quantized histogram diverges least from the data.
 
-    For each candidate window P is the histogram inside it with outliers folded into its edge bins, Q is
-    P's in-window counts merged into steps + 1 levels and spread back over the non-empty bins; the window
-    minimising KL(P || Q) wins (the widest one on ties, as in TensorRT). Vectorised over candidates.
+    For each candidate window of at least SMALLEST_KL_WINDOW bins (and one per level), P is the histogram
+    inside it with outliers folded into its edge bins, Q is P's in-window counts merged into steps + 1 levels
+    and spread back over the non-empty bins; the window minimising KL(P || Q) wins (the widest one on ties,
+    as in TensorRT). Vectorised over candidates.
     """
     histogram = stats.histogram
     counts, bins, levels = histogram.counts, histogram.bins, steps + 1
     lows, highs = candidate_ranges(stats, num_candidates)
     starts = ((lows - histogram.low) / histogram.width).floor().clamp(0, bins).long()
     stops = ((highs - histogram.low) / histogram.width).ceil().clamp(0, bins).long()
-    wide_enough = stops - starts >= levels
-    if not wide_enough.any():  # too few bins to tell levels apart: fall back to the full range
+    wide_enough = stops - starts >= max(levels, SMALLEST_KL_WINDOW)
+    if not wide_enough.any():  # a histogram too coarse for any such window: fall back to the full range
         return minmax_range(stats, steps)
     starts, stops = starts[wide_enough], stops[wide_enough]
     divergence = _window_divergence(counts, starts, stops, levels)

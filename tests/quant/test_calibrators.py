@@ -9,6 +9,7 @@ from torch.ao.quantization.observer import MinMaxObserver
 
 from esc.quant.calibrators import (
     ACTIVATION_CALIBRATORS,
+    SMALLEST_KL_WINDOW,
     candidate_ranges,
     kl_range,
     mse_range,
@@ -104,7 +105,7 @@ def _reference_kl_choice(stats: ActivationStatistics, steps: int, num_candidates
     best_stop, best_divergence = None, math.inf
     for high in highs.tolist():
         stop = min(max(math.ceil(high / width), 0), bins)
-        if stop < levels:
+        if stop < max(levels, SMALLEST_KL_WINDOW):
             continue
         reference = counts[:stop]
         reference[-1] += sum(counts[stop:])
@@ -131,6 +132,16 @@ def test_kl_picks_the_window_of_a_loop_reference_implementation_of_tensorrt_entr
     assert low == 0.0
     assert high == pytest.approx(_reference_kl_choice(stats, 7, 64), rel=1e-12)
     assert high < stats.value_range()[1]
+
+
+def test_kl_at_4_bits_does_not_pick_a_window_of_one_bin_per_level_on_softmax_probabilities() -> None:
+    # In such a window Q equals P, and KL weighs the clipped tail alone: the 16-bin window of 2048 won.
+    generator = torch.Generator().manual_seed(0)
+    probabilities = torch.softmax(3 * torch.randn(2000, 50, generator=generator), dim=-1)
+    stats = _statistics([probabilities], magnitude=True, bins=2048)
+    _, high = kl_range(stats, 15)
+    assert high >= 128 * stats.histogram.width  # pytorch_quantization's narrowest window
+    assert high == pytest.approx(_reference_kl_choice(stats, 15, 256), rel=1e-12)
 
 
 def test_kl_on_signed_statistics_returns_a_range_around_zero_inside_the_data() -> None:
