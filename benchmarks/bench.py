@@ -237,7 +237,7 @@ def main() -> None:
     out = args.out or Path("results/bench") / f"{'gpu' if device == 'cuda' else 'cpu'}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     announce_replacement(out)
-    measured_on = {"device": device_name(), "git": git_revision()}
+    measured_on = {"device": device_name(torch.device(device)), "git": git_revision()}
     subjects = geometries(clips) | embedded_models(args.calib_clips)
     unknown = set(args.only or []) - set(subjects)
     if unknown:

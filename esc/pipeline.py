@@ -142,7 +142,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
         "fitness_best": calibration.fitness_best,
         "table": cfg.table,
         "config_hash": config_hash(cfg),
-        "device": device_name(),
+        "device": device_name(device),
         "git": git_revision(),
         "finished_at": finished_now(),
     }

@@ -112,14 +112,15 @@ def git_revision() -> str:
     return f"{head}-dirty-{hashlib.sha256(changes.encode()).hexdigest()[:8]}"
 
 
-def device_name() -> str:
-    """The device that ran the work, in words: the GPU, or the CPU's model and torch's thread count.
+def device_name(device: torch.device) -> str:
+    """The `device` that ran the work, in words: the GPU, or the CPU's model and torch's thread count.
 
     Naming the CPU matters: two CPUs' matmuls round differently, and a search that follows the fitness
-    then ends elsewhere (see the README), so a result's machine must be on record.
+    then ends elsewhere (see the README), so a result's machine must be on record. A run on the CPU of a
+    machine with a GPU (accelerator=cpu) names the CPU.
     """
-    if torch.cuda.is_available():
-        return f"cuda:{torch.cuda.get_device_name()}"
+    if device.type == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(device)}"
     return f"cpu:{cpu_model()} ({torch.get_num_threads()} threads)"
 
 

@@ -6,13 +6,14 @@ import json
 import subprocess
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 
 from esc.config import CONFIG_DIR
 from esc.data.synth.manifest import MANIFEST
 from esc.float_cache import float_key
 from esc.ptq.cache import rounding_key
-from esc.records import config_hash, cpu_model, git_revision
+from esc.records import config_hash, cpu_model, device_name, git_revision
 from tests.test_configs import compose_config
 
 
@@ -109,3 +110,10 @@ def test_each_edit_of_a_commit_is_a_revision_of_its_own(tmp_path, monkeypatch):
     assert first_edit != second_edit
     source.write_text("LOSS = 'mse'\n")
     assert git_revision() == first_edit
+
+
+def test_work_on_the_cpu_of_a_machine_with_a_gpu_names_the_cpu(monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    monkeypatch.setattr("torch.cuda.get_device_name", lambda device=None: "NVIDIA H200")
+    assert device_name(torch.device("cpu")).startswith("cpu:")
+    assert device_name(torch.device("cuda")) == "cuda:NVIDIA H200"

@@ -142,7 +142,7 @@ def calibrate_esc(
         return fitness(thetas_to_scales(base, thetas)).numpy()
 
     checkpoint = checkpoint_path(es_cfg, run_hash, base)
-    made_by = f"{git_revision()} on {device_name()}"
+    made_by = f"{git_revision()} on {device_name(adapter.device)}"
     state = search(evaluate, len(base), checked.search, checkpoint, made_by, force)
     chosen, chosen_fitness = state.best_theta, state.best_fitness
     if holdout is not None:

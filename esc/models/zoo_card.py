@@ -6,6 +6,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from esc.evaluation import accelerator_device
 from esc.models.adapter import SpeechAdapter
 from esc.records import device_name, write_json
 
@@ -42,6 +43,6 @@ def write_zoo_entry(
         "n_test": n_test,
         "corpus_sha256": corpus_sha256,
         "train_seconds": round(train_seconds, 1),
-        "train_device": device_name(),
+        "train_device": device_name(accelerator_device(cfg.accelerator)),
     }
     write_json(folder / "card.json", card)

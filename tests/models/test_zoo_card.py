@@ -26,6 +26,7 @@ def train_config(higher_is_better: bool = True) -> DictConfig:
         {
             "model": {"name": "ast_kws"},
             "task": {"name": "kws", "metric": "accuracy", "higher_is_better": higher_is_better},
+            "accelerator": "cpu",
         }
     )
 
@@ -51,7 +52,7 @@ def test_the_card_records_the_run_the_model_and_where_it_trained(
         "n_test": 40,
         "corpus_sha256": "ab" * 32,
         "train_seconds": 123.5,
-        "train_device": device_name(),
+        "train_device": device_name(torch.device("cpu")),
     }
 
 
