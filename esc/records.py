@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from esc.atomic_files import write_bytes_atomically
 from esc.config import PROJECT_ROOT
 from esc.data.synth.manifest import corpus_stamp
+from esc.quant.bits import OFF_BITS
 
 # Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
 _UNHASHED_KEYS = (
@@ -57,8 +58,14 @@ def payload_key(payload: dict, length: int = 20) -> str:
 
 def experiment_settings(container: dict, keep_seed: bool) -> dict:
     """What tells one experiment from another: a config's settings less its output paths, caches and run
-    controls, less the `es` group unless ESC searches, and less its seeds unless `keep_seed`."""
+    controls, less the `es` group unless ESC searches, and less its seeds unless `keep_seed`. A float run
+    (no weight or activation quantized) keeps neither calibrator, PTQ, es nor seed: it uses none of them,
+    so a sweep crossing `quant=fp` with calibrators evaluates the float model once."""
     settings = {key: value for key, value in container.items() if key not in _UNHASHED_KEYS}
+    quant = settings.get("quant", {})
+    if min(quant.get("w_bits", 0), quant.get("a_bits", 0)) >= OFF_BITS:
+        unused = ("calibrator", "ptq", "es", "seed")
+        return {key: value for key, value in settings.items() if key not in unused}
     es = settings.pop("es", None)
     if isinstance(es, dict) and settings.get("calibrator", {}).get("name") == SEARCHING_CALIBRATOR:
         dropped = _UNHASHED_ES_KEYS if keep_seed else (*_UNHASHED_ES_KEYS, "seed")

@@ -18,8 +18,9 @@ from tests.test_configs import compose_config
 
 
 def hash_of(*overrides: str) -> str:
+    """The config hash of a W4A4 run (run.yaml's default, quant=fp, hashes without its calibrator)."""
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return config_hash(compose(config_name="run", overrides=list(overrides)))
+        return config_hash(compose(config_name="run", overrides=["quant=w4a4", *overrides]))
 
 
 def test_reuse_force_and_logger_leave_the_hash_unchanged():
@@ -30,6 +31,12 @@ def test_seed_table_and_settings_change_the_hash():
     esc = "calibrator=esc"
     hashes = {hash_of(esc), hash_of(esc, "seed=1"), hash_of(esc, "table=int8"), hash_of(esc, "es.budget=10")}
     assert len(hashes) == 4
+
+
+def test_a_float_run_hashes_without_the_calibrator_ptq_es_and_seed_it_does_not_use():
+    float_run = hash_of("quant=fp")
+    assert hash_of("quant=fp", "calibrator=esc", "seed=1", "es.budget=10", "ptq=gptq") == float_run
+    assert hash_of("quant=fp", "table=int8") != float_run != hash_of("calibrator=minmax")
 
 
 @pytest.mark.parametrize("calibrator", ["minmax", "percentile", "mse", "kl"])
