@@ -19,6 +19,12 @@ def register_resolvers() -> None:
 register_resolvers()
 
 
+def group_options(group: str) -> dict[str, DictConfig]:
+    """Each option of a config group (conf/<group>/*.yaml) by name, unresolved: for naming the options
+    that fit when a chosen one does not."""
+    return {path.stem: OmegaConf.load(path) for path in sorted((Path(CONFIG_DIR) / group).glob("*.yaml"))}
+
+
 def plain_options(node: DictConfig | None) -> dict:
     """An optional config mapping as a plain dict, for passing on as keyword arguments."""
     return {} if node is None else OmegaConf.to_container(node, resolve=True)

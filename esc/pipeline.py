@@ -13,8 +13,10 @@ from omegaconf import DictConfig
 
 from esc.calibrate.esc import calibrate_esc, checked_settings
 from esc.calibrate.standard import CalibrationResult, calibrate_standard, is_float, quant_config
+from esc.config import group_options
 from esc.data.build import build_datamodule
 from esc.data.datamodule import SpeechDataModule
+from esc.data.readers import READER_TASKS
 from esc.evaluation import accelerator_device, evaluate
 from esc.float_cache import cached_float_metric
 from esc.models.adapter import SpeechAdapter
@@ -38,11 +40,23 @@ class Quantization:
 
 
 def check_task(cfg: DictConfig) -> None:
-    """Refuse a model evaluated on another task's data: its metric would be meaningless."""
+    """Refuse a model, or data, of another task: the metric would be meaningless (a keyword model's labels
+    mapped onto speaker identities, say)."""
     if cfg.model.task != cfg.task.name:
         raise ValueError(
             f"model={cfg.model.name} is a {cfg.model.task} model but task={cfg.task.name}; "
             f"pick a {cfg.task.name} model or task={cfg.model.task}"
+        )
+    data_task = READER_TASKS.get(cfg.data.reader)
+    if data_task not in (None, cfg.task.name):
+        fitting = [
+            name
+            for name, option in group_options("data").items()
+            if READER_TASKS.get(option.get("reader")) == cfg.task.name
+        ]
+        raise ValueError(
+            f"data={cfg.data.name} holds {data_task} data (the {cfg.data.reader} layout) but "
+            f"model={cfg.model.name} is a {cfg.task.name} model; pick one of data={','.join(fitting)}"
         )
 
 

@@ -62,3 +62,10 @@ def test_a_bad_esc_setting_is_refused_before_the_float_evaluation(
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         pipeline.run(cfg, tmp_path)
+
+
+def test_data_of_another_task_is_refused_naming_the_data_configs_that_fit(tmp_path):
+    cfg = compose_config("run", ["model=ast_kws", "data=synth_sid", "quant=w4a4"])
+    refusal = "data=synth_sid holds sid data (the voxceleb1 layout) but model=ast_kws is a kws model"
+    with pytest.raises(ValueError, match=re.escape(f"{refusal}; pick one of data=speech_commands,synth_kws")):
+        pipeline.run(cfg, tmp_path)

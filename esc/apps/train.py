@@ -11,7 +11,7 @@ import hydra
 import lightning as L
 from omegaconf import DictConfig, OmegaConf
 
-from esc.config import CONFIG_DIR, plain_options
+from esc.config import CONFIG_DIR, group_options, plain_options
 from esc.data.audio import load_audio
 from esc.data.build import build_datamodule
 from esc.data.synth.manifest import read_manifest
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 def embedded_models() -> list[str]:
     """The model configs that describe an architecture for esc-train to build."""
-    configs = {path.stem: OmegaConf.load(path) for path in (Path(CONFIG_DIR) / "model").glob("*.yaml")}
-    return sorted(name for name, config in configs.items() if OmegaConf.select(config, "model.architecture"))
+    models = group_options("model")
+    return [name for name, option in models.items() if OmegaConf.select(option, "model.architecture")]
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
@@ -86,13 +87,19 @@ def test_jobs_that_share_a_rounding_key_can_finish_it_together(tiny_ast_dir, tmp
     assert [p.name for p in tmp_path.iterdir()] == [f"gptq-{rounding_key(cfg)}.safetensors"]
 
 
-def test_an_unreadable_entry_is_named_and_rounded_again(tiny_ast_dir, tmp_path, caplog):
-    cfg = OmegaConf.merge(run_config("quant=w4a8"), {"ptq_cache": str(tmp_path)})
+def first_rounding(tiny_ast_dir, cache: Path, rounded: list[str]):
+    """(config, quantized tiny AST, cache entry) after a first rounding that notes itself in `rounded`."""
+    cfg = OmegaConf.merge(run_config("quant=w4a8"), {"ptq_cache": str(cache)})
     adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
     quantize(adapter.model, quant_config(cfg.quant))
-    rounded = []
     cached_rounding(cfg, adapter.model, lambda: rounded.append("first") or 1.0)
-    (entry,) = tmp_path.glob("*.safetensors")
+    (entry,) = cache.glob("*.safetensors")
+    return cfg, adapter, entry
+
+
+def test_an_unreadable_entry_is_named_and_rounded_again(tiny_ast_dir, tmp_path, caplog):
+    rounded = []
+    cfg, adapter, entry = first_rounding(tiny_ast_dir, tmp_path, rounded)
     entry.write_bytes(entry.read_bytes()[:100])  # cut short
     assert cached_rounding(cfg, adapter.model, lambda: rounded.append("again") or 2.0) == 2.0
     assert rounded == ["first", "again"]
@@ -102,12 +109,8 @@ def test_an_unreadable_entry_is_named_and_rounded_again(tiny_ast_dir, tmp_path, 
 
 
 def test_a_forced_run_rounds_again_and_replaces_the_entry(tiny_ast_dir, tmp_path):
-    cfg = OmegaConf.merge(run_config("quant=w4a8"), {"ptq_cache": str(tmp_path)})
-    adapter = AudioClassifierAdapter.load(str(tiny_ast_dir)).eval()
-    quantize(adapter.model, quant_config(cfg.quant))
     rounded = []
-    cached_rounding(cfg, adapter.model, lambda: rounded.append("first") or 1.0)
-    (entry,) = tmp_path.glob("*.safetensors")
+    cfg, adapter, entry = first_rounding(tiny_ast_dir, tmp_path, rounded)
     written = entry.stat().st_mtime_ns
     forced = OmegaConf.merge(cfg, {"force": True})
     assert cached_rounding(forced, adapter.model, lambda: rounded.append("forced") or 2.0) == 2.0

@@ -12,5 +12,7 @@ READERS: dict[str, Callable[..., list[Example]]] = {
     "librispeech": read_librispeech,
     "voxceleb1": read_voxceleb1,
 }
+# The task each layout's dataset serves: its targets are keywords, transcripts or speaker identities.
+READER_TASKS = {"speech_commands": "kws", "librispeech": "asr", "voxceleb1": "sid"}
 
-__all__ = ["READERS", "Example"]
+__all__ = ["READERS", "READER_TASKS", "Example"]
