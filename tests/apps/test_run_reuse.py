@@ -20,7 +20,9 @@ def test_a_reused_run_is_copied_into_the_new_folder_naming_origin(int8_sweep, ti
     copy = json.loads((tmp_path / "again" / "metrics.json").read_text())
     origin = Path(copy.pop("reused_from"))
     assert origin.parent == int8_sweep.resolve()
-    assert copy == json.loads((origin / "metrics.json").read_text())
+    original = json.loads((origin / "metrics.json").read_text())
+    assert copy.pop("reused_at") > original["finished_at"]
+    assert copy == original
     assert (tmp_path / "again" / "scales.json").read_bytes() == (origin / "scales.json").read_bytes()
 
 
