@@ -21,6 +21,14 @@ class LabelMapping:
         self.label2id = label2id
         self.mapping = dict(mapping or {})
         self.unknown = unknown
+        # A typo would otherwise map its labels to `unknown`, or fail at the first clip, mid-evaluation.
+        named = {*self.mapping.values(), *([unknown] if unknown is not None else [])}
+        missing = sorted(named - set(label2id))
+        if missing:
+            raise ValueError(
+                f"model.options.label_map / unknown_label name {missing}, which are not classes of the model "
+                f"(model labels: {sorted(label2id)[:12]}...); fix the names in the model config"
+            )
 
     def index(self, label: str) -> int:
         """The model's class index for a dataset label."""

@@ -58,3 +58,12 @@ def test_label_without_class_or_fallback_names_the_options_to_set():
 def test_label_map_renames_before_the_fallback_applies():
     mapping = LabelMapping({"yes": 0, "_unknown_": 1, "affirmative": 2}, {"yes": "affirmative"}, "_unknown_")
     assert [mapping.index(word) for word in ("yes", "no")] == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("mapping", "unknown"), [({"yes": "affirmitive"}, None), (None, "_unkown_")], ids=["label_map", "unknown"]
+)
+def test_a_mapping_to_a_class_the_model_lacks_is_refused_when_the_model_loads(mapping, unknown):
+    refusal = r"name \['(affirmitive|_unkown_)'\], which are not classes of the model"
+    with pytest.raises(ValueError, match=refusal):
+        LabelMapping({"yes": 0, "_unknown_": 1, "affirmative": 2}, mapping, unknown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from omegaconf import OmegaConf
 
 from esc.config import PROJECT_ROOT, plain_options
@@ -43,3 +44,20 @@ def test_ecapa_builder_gives_one_class_per_training_speaker_in_sorted_order():
     assert hyperparams.label_encoder.lab2ind == {"id10001": 0, "id10002": 1}
     assert model.classifier.weight.shape == (2, cfg.architecture.ecapa.lin_neurons)
     assert model.compute_features.compute_fbanks.n_mels == cfg.architecture.n_mels
+
+
+@pytest.mark.parametrize("name", [name for name in EMBEDDED if name.startswith("wav2vec2")])
+def test_a_raw_waveform_model_scores_a_clip_alike_alone_and_batched_with_a_longer_one(name):
+    # wav2vec2's default GroupNorm in its first convolution normalised over the batch's padding too.
+    cfg = model_config(name)
+    rng = np.random.default_rng(0)
+    short, long = (rng.standard_normal(n).astype(np.float32) for n in (8000, 24000))
+    built = build_embedded(plain_options(cfg.architecture), example_targets(cfg.task), [short], 0)
+    adapter = FAMILIES[cfg.family](*built, **plain_options(cfg.get("options"))).eval()
+    padded = torch.zeros(2, len(long))
+    padded[0, : len(short)], padded[1] = torch.from_numpy(short), torch.from_numpy(long)
+    with torch.no_grad():
+        alone = adapter.logits(adapter.features(padded[:1, : len(short)], torch.tensor([len(short)])))
+        batched = adapter.logits(adapter.features(padded, torch.tensor([len(short), len(long)])))
+    frames = alone.shape[1] if alone.dim() == 3 else None  # CTC logits: the short clip's own frames
+    torch.testing.assert_close(batched[:1, :frames], alone, atol=1e-4, rtol=1e-4)
