@@ -13,6 +13,7 @@ from typing import Protocol
 
 import torch
 from torch import nn
+from transformers import Wav2Vec2FeatureExtractor
 
 
 class Preprocessor(Protocol):
@@ -38,14 +39,33 @@ class SpeechAdapter(nn.Module, ABC):
         self.preprocessor.save_pretrained(folder)
 
     def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Model inputs for a padded waveform batch, made by the model's own preprocessor."""
+        """Model inputs for a padded waveform batch, made by the model's own preprocessor.
+
+        A raw-waveform extractor (wav2vec2's, HuBERT's) normalises each clip over its own samples only when
+        it returns the attention mask, and over the batch's padding too otherwise: it is always asked for
+        the mask, which `model_inputs` keeps from a checkpoint trained without one."""
         batch = self.preprocessor(
             self.waveform_list(waveforms, lengths),
             sampling_rate=self.sample_rate,
             return_tensors="pt",
             padding=True,
+            **({"return_attention_mask": True} if self.waveform_extractor is not None else {}),
         )
         return {key: value.to(self.device) for key, value in batch.items()}
+
+    @property
+    def waveform_extractor(self) -> Wav2Vec2FeatureExtractor | None:
+        """The preprocessor's raw-waveform feature extractor, if it has one."""
+        extractor = getattr(self.preprocessor, "feature_extractor", self.preprocessor)
+        return extractor if isinstance(extractor, Wav2Vec2FeatureExtractor) else None
+
+    def model_inputs(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """`inputs` as the model takes them: without the attention mask where its checkpoint's extractor
+        returns none (wav2vec2-base and others trained on zero-padded batches without one)."""
+        extractor = self.waveform_extractor
+        if extractor is None or extractor.return_attention_mask:
+            return inputs
+        return {key: value for key, value in inputs.items() if key != "attention_mask"}
 
     @property
     def architecture(self) -> str:

@@ -81,4 +81,4 @@ class AudioClassifierAdapter(ClassDecoding, SpeechAdapter):
         return int(self.model.config.num_labels)
 
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.model(**inputs).logits
+        return self.model(**self.model_inputs(inputs)).logits

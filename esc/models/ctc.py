@@ -28,7 +28,7 @@ class CTCAdapter(SpeechAdapter):
         return cls(model, load_pretrained(AutoProcessor.from_pretrained, pretrained))
 
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.model(**inputs).logits
+        return self.model(**self.model_inputs(inputs)).logits
 
     def output_mask(self, inputs: dict[str, torch.Tensor], lengths: torch.Tensor) -> torch.Tensor:
         """The frames within each clip's waveform: the batch pads shorter clips to the longest."""
@@ -37,8 +37,9 @@ class CTCAdapter(SpeechAdapter):
         return torch.arange(padded, device=self.device) < frames_of(lengths.to(self.device))[:, None]
 
     def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> list[str]:
-        """Greedy transcripts, each from its own clip's frames where the inputs say where a clip ends (an
-        attention mask): decoded over the padding, a clip's transcript would depend on its batch."""
+        """Greedy transcripts, each from its own clip's frames where the inputs say where a clip ends (the
+        attention mask, which `features` always asks a raw-waveform extractor for): decoded over the
+        padding, a clip's transcript would depend on its batch."""
         ids = logits.argmax(dim=-1)
         if "attention_mask" in inputs:
             frames = self.model._get_feat_extract_output_lengths(inputs["attention_mask"].sum(dim=-1))
@@ -51,4 +52,4 @@ class CTCAdapter(SpeechAdapter):
     def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
         encoded = self.preprocessor.tokenizer(self.references(targets), padding=True, return_tensors="pt")
         labels = encoded.input_ids.masked_fill(encoded.attention_mask == 0, -100).to(self.device)
-        return self.model(**inputs, labels=labels).loss
+        return self.model(**self.model_inputs(inputs), labels=labels).loss
