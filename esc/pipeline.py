@@ -108,8 +108,9 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
     datamodule = build_datamodule(cfg.data)
-    # The splits this run reads, and the ESC settings, checked first: before minutes of evaluating.
-    datamodule.evaluated_examples()
+    # The splits this run reads, their labels, and the ESC settings, checked first: before minutes of
+    # evaluating (a label the model has no class for is refused by name).
+    adapter.references([example.target for example in datamodule.evaluated_examples()])
     if not is_float(cfg.quant):
         clips = datamodule.calibration_examples()
         if cfg.calibrator.name == SEARCHING_CALIBRATOR:

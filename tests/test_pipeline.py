@@ -69,3 +69,15 @@ def test_data_of_another_task_is_refused_naming_the_data_configs_that_fit(tmp_pa
     refusal = "data=synth_sid holds sid data (the voxceleb1 layout) but model=ast_kws is a kws model"
     with pytest.raises(ValueError, match=re.escape(f"{refusal}; pick one of data=speech_commands,synth_kws")):
         pipeline.run(cfg, tmp_path)
+
+
+def test_a_label_without_a_class_is_refused_before_the_float_evaluation(monkeypatch, tmp_path, tiny_ast_dir):
+    def evaluate(*args, **kwargs):
+        raise AssertionError("the float model was evaluated before the labels were checked")
+
+    clips = [Example(Path("a.wav"), "yes", "s"), Example(Path("b.wav"), "banana", "s")]
+    monkeypatch.setattr(pipeline, "build_datamodule", lambda data_cfg: SpeechDataModule(lambda split: clips))
+    monkeypatch.setattr(pipeline, "evaluate", evaluate)
+    cfg = compose_config("run", [f"model.pretrained={tiny_ast_dir}", f"float_cache={tmp_path / 'float'}"])
+    with pytest.raises(KeyError, match="dataset label 'banana' has no class in the model"):
+        pipeline.run(cfg, tmp_path)
