@@ -50,6 +50,9 @@ def adaround(
     optimizer = torch.optim.Adam([v], lr=lr)
     target = (rows if float_rows is None else float_rows) @ weight.float().T
     energy = target.pow(2).mean()
+    if energy == 0:  # rows or weights all zero: no output to match, and the relative loss would be NaN
+        nearest = (scaled - floor >= 0.5).float()  # round to nearest, as the final rounding below decides
+        return (torch.clamp(floor + nearest, qmin, qmax) * scale).to(weight.dtype), nearest
     for step in range(iters):
         picked = torch.randint(len(rows), (min(batch_rows, len(rows)),), generator=generator)
         soft = torch.clamp(floor + rectified_sigmoid(v), qmin, qmax) * scale

@@ -99,7 +99,9 @@ class PtqMethod:
 
 
 METHODS: dict[str, PtqMethod] = {
-    "gptq": PtqMethod(lambda options: HessianStatistics(), {"damp": NOT_NEGATIVE, "block": AT_LEAST_ONE}),
+    # damp > 0: a layer that sees fewer calibration rows than inputs (ECAPA's fc on 32 clips) has a singular
+    # Hessian, and without damping its Cholesky factorisation fails.
+    "gptq": PtqMethod(lambda options: HessianStatistics(), {"damp": POSITIVE, "block": AT_LEAST_ONE}),
     "adaround": PtqMethod(
         lambda options: SampledRows(options.pop("max_rows", DEFAULT_MAX_ROWS), options.get("seed", 0)),
         {

@@ -88,7 +88,7 @@ def _conv2d_rows(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def rounding_layers(model: nn.Module) -> dict[str, nn.Module]:
     """Quantized layers whose weights a PTQ method can round: below 16 bits, of a type with input rows,
-    ungrouped, no string padding."""
+    ungrouped, with numeric zero padding (the rows unfold with zeros, not reflected or circular edges)."""
     return {
         layer.weight_quantizer.name: layer
         for layer in model.modules()
@@ -97,6 +97,7 @@ def rounding_layers(model: nn.Module) -> dict[str, nn.Module]:
         and layer.weight_quantizer.bits < OFF_BITS
         and getattr(layer, "groups", 1) == 1
         and not isinstance(getattr(layer, "padding", 0), str)
+        and getattr(layer, "padding_mode", "zeros") == "zeros"
     }
 
 

@@ -47,3 +47,11 @@ def test_float_targets_let_the_rounding_absorb_an_input_error():
         )
         error[name] = (seen_rows @ quantized.T - target).pow(2).mean()
     assert error["asymmetric"] < 0.9 * error["plain"], error
+
+
+def test_rows_without_energy_leave_round_to_nearest_instead_of_flooring_every_weight():
+    # All-zero rows: the relative loss was 0 / 0, the rounding logits NaN, and every weight rounded down.
+    weight = torch.randn(4, 8, generator=torch.Generator().manual_seed(1))
+    scale = weight.abs().amax(dim=1) / 7
+    quantized, _ = adaround(weight, torch.zeros(64, 8), scale, -7, 7, iters=20)
+    assert torch.equal(quantized, fake_quantize(weight, scale.view(-1, 1), None, -7, 7))

@@ -136,7 +136,7 @@ def test_unknown_ptq_method_lists_the_choices(setup):
         ({"name": "gptq", "order": "weights-first"}, "ptq.order='weights-first' is unknown"),
         ({"name": "none", "order": "activation_first"}, "ptq.order='activation_first' is unknown"),
         ({"name": "gptq", "options": {"block": 0}}, "ptq.options.block=0 must be ≥ 1"),
-        ({"name": "gptq", "options": {"damp": -0.1}}, "ptq.options.damp=-0.1 must be ≥ 0"),
+        ({"name": "gptq", "options": {"damp": 0}}, "ptq.options.damp=0 must be > 0"),
         ({"name": "gptq", "options": {"iters": 10}}, "ptq.options.iters is not an option of ptq=gptq"),
         ({"name": "adaround", "options": {"warmup": 1.0}}, "ptq.options.warmup=1.0 must be in [0, 1)"),
         ({"name": "adaround", "options": {"lr": 0}}, "ptq.options.lr=0 must be > 0"),

@@ -67,3 +67,36 @@ def test_a_registered_matmul_without_input_rows_keeps_round_to_nearest_weights()
     quantize(model, QuantConfig(w_bits=4, a_bits=16))
     assert isinstance(model[0], QuantLayerMixin)
     assert list(rounding_layers(model)) == [model[1].weight_quantizer.name]
+
+
+@pytest.mark.parametrize(
+    "conv",
+    [
+        torch.nn.Conv1d(3, 5, 3, stride=2, padding=2, dilation=2),
+        torch.nn.Conv1d(3, 5, 1),
+        torch.nn.Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+    ],
+    ids=["conv1d_strided_dilated", "conv1d_pointwise", "conv2d"],
+)
+@torch.no_grad()
+def test_a_convolutions_rows_times_its_weight_give_its_output(conv):
+    # The rows GPTQ and AdaRound fit must be the patches the convolution multiplies, stride, padding and
+    # dilation included.
+    model = torch.nn.Sequential(conv)
+    quantize(model, QuantConfig(w_bits=4, a_bits=16))
+    x = torch.randn(2, conv.in_channels, *([9, 8] if isinstance(conv, torch.nn.Conv2d) else [11]))
+    seen = {}
+    with observing_inputs(rounding_layers(model), lambda name, rows: seen.update({name: rows}), False):
+        model(x)
+    (rows,) = seen.values()
+    expected = conv._conv_forward(x, conv.weight, None)
+    expected = expected.reshape(*expected.shape[:2], -1).transpose(1, 2).reshape(-1, conv.out_channels)
+    torch.testing.assert_close(rows @ conv.weight.reshape(conv.out_channels, -1).T, expected)
+
+
+def test_a_convolution_padded_by_reflection_keeps_round_to_nearest_weights():
+    # Its rows would unfold with zeros where the convolution reflects its input.
+    reflecting = torch.nn.Conv1d(3, 5, 3, padding=1, padding_mode="reflect")
+    model = torch.nn.Sequential(reflecting, torch.nn.Linear(5, 2))
+    quantize(model, QuantConfig(w_bits=4, a_bits=16))
+    assert list(rounding_layers(model)) == [model[1].weight_quantizer.name]
