@@ -1,5 +1,6 @@
-"""GPTQ against round-to-nearest on one Linear layer."""
+"""GPTQ against round-to-nearest on one Linear layer, and against the column-by-column reference."""
 
+import pytest
 import torch
 
 from esc.ptq.gptq import gptq_round, hessian_update
@@ -45,3 +46,32 @@ def test_running_hessian_equals_the_whole_batch_one():
         running, seen = hessian_update(running, batch, seen)
     whole, _ = hessian_update(None, rows, 0)
     assert seen == 300 and torch.allclose(running, whole)
+
+
+def reference_gptq(weight: torch.Tensor, hessian: torch.Tensor, scale: torch.Tensor, qmin: int, qmax: int):
+    """The OBQ update GPTQ computes, written the slow way: quantize column j, spread its error over the later
+    columns through the inverse Hessian, then remove column j from that inverse by Gaussian elimination."""
+    weight, scale = weight.double().clone(), scale.double().reshape(-1, 1)
+    damped = hessian + 0.01 * hessian.diagonal().mean() * torch.eye(len(hessian), dtype=torch.float64)
+    inverse = torch.linalg.inv(damped)
+    quantized = torch.zeros_like(weight)
+    for j in range(weight.shape[1]):
+        quantized[:, j] = (torch.clamp(torch.round(weight[:, j : j + 1] / scale), qmin, qmax) * scale)[:, 0]
+        error = (weight[:, j] - quantized[:, j]) / inverse[j, j]
+        weight[:, j + 1 :] -= error[:, None] * inverse[j, j + 1 :][None, :]
+        inverse = inverse - inverse[:, j : j + 1] @ inverse[j : j + 1, :] / inverse[j, j]
+    return quantized
+
+
+@pytest.mark.parametrize("block", [1, 5, 128])
+def test_gptq_picks_the_levels_of_the_column_by_column_reference_for_any_block_size(block):
+    generator = torch.Generator().manual_seed(3)
+    weight = torch.randn(6, 12, generator=generator, dtype=torch.float64)
+    rows = torch.randn(40, 12, generator=generator, dtype=torch.float64) @ torch.randn(
+        12, 12, generator=generator, dtype=torch.float64
+    )
+    hessian, _ = hessian_update(None, rows, 0)
+    scale = weight.abs().amax(dim=1) / 7
+    expected = reference_gptq(weight, hessian, scale, -7, 7)
+    actual = gptq_round(weight, hessian, scale, -7, 7, damp=0.01, block=block)
+    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-9)
