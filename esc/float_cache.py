@@ -9,7 +9,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from esc.records import evaluated_inputs, payload_key, write_json
+from esc.records import evaluated_inputs, git_revision, payload_key, warn_if_made_by_other_code, write_json
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +21,17 @@ def float_key(cfg: DictConfig) -> str:
 
 def read_entry(entry: Path) -> float | None:
     """The cached metric at `entry`; None when absent, or, with a warning, when unreadable (a cache entry
-    is recomputed, never trusted half-written)."""
+    is recomputed, never trusted half-written). An entry computed by other code is used, with a warning."""
     if not entry.is_file():
         return None
     try:
-        return float(json.loads(entry.read_text())["float"])
+        cached = json.loads(entry.read_text())
+        value = float(cached["float"])
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         log.warning("float cache entry %s is unreadable (%r); computing the float metric again", entry, error)
         return None
+    warn_if_made_by_other_code(f"the cached float metric {entry}", cached.get("git", "unknown"))
+    return value
 
 
 def cached_float_metric(cfg: DictConfig, compute: Callable[[], float]) -> float:
@@ -44,5 +47,5 @@ def cached_float_metric(cfg: DictConfig, compute: Callable[[], float]) -> float:
         return cached
     value = compute()
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(entry, {"model": cfg.model.name, "data": cfg.data.name, "float": value})
+    write_json(entry, {"model": cfg.model.name, "data": cfg.data.name, "float": value, "git": git_revision()})
     return value

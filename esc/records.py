@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import platform
 import subprocess
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from esc.atomic_files import write_bytes_atomically
 from esc.config import PROJECT_ROOT
 from esc.data.synth.manifest import corpus_stamp
 from esc.quant.bits import OFF_BITS
+
+log = logging.getLogger(__name__)
 
 # Output paths and run controls (whether to reuse, where to log) leave the experiment itself unchanged.
 _UNHASHED_KEYS = (
@@ -117,6 +120,20 @@ def git_revision() -> str:
     if not changes:
         return head
     return f"{head}-dirty-{hashlib.sha256(changes.encode()).hexdigest()[:8]}"
+
+
+def warn_if_made_by_other_code(what: str, made_by: str) -> None:
+    """A reused result keeps the numbers of the code that made it (`made_by`, its recorded revision): say so
+    when this checkout differs, since no key can see a code change."""
+    checkout = git_revision()
+    if made_by != checkout:
+        log.warning(
+            "%s was made by the code at %s, and this checkout is %s: if the change touched what it computes, "
+            "force=true computes it again with this code",
+            what,
+            made_by,
+            checkout,
+        )
 
 
 def device_name(device: torch.device) -> str:

@@ -1,8 +1,12 @@
-"""The float-metric cache: one evaluation per model and data, recomputed only when a run is forced."""
+"""The float-metric cache: one evaluation per model and data, recomputed only when a run is forced, and named
+in a warning when other code computed it."""
 
 from __future__ import annotations
 
+import json
+
 from esc.float_cache import cached_float_metric
+from esc.records import git_revision
 from tests.test_configs import compose_config
 
 
@@ -24,3 +28,14 @@ def test_an_unreadable_entry_is_named_and_recomputed(tmp_path, caplog):
     assert cached_float_metric(cfg, lambda: 96.5) == 96.5
     assert f"float cache entry {entry} is unreadable" in caplog.text
     assert cached_float_metric(cfg, lambda: 0.0) == 96.5, "the recomputed value replaces the entry"
+
+
+def test_an_entry_of_other_code_is_used_with_a_warning_naming_both_revisions(tmp_path, caplog):
+    cfg = compose_config("run", [f"float_cache={tmp_path}"])
+    cached_float_metric(cfg, lambda: 98.0)
+    (entry,) = tmp_path.glob("*.json")
+    assert json.loads(entry.read_text())["git"] == git_revision()
+    assert cached_float_metric(cfg, lambda: 0.0) == 98.0 and "made by the code at" not in caplog.text
+    entry.write_text(json.dumps(json.loads(entry.read_text()) | {"git": "0000000"}))
+    assert cached_float_metric(cfg, lambda: 0.0) == 98.0
+    assert f"{entry} was made by the code at 0000000, and this checkout is {git_revision()}" in caplog.text

@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from esc.config import CONFIG_DIR
 from esc.pipeline import run
-from esc.records import config_hash, git_revision
+from esc.records import config_hash, warn_if_made_by_other_code
 from esc.results.store import (
     HYDRA_RECORD,
     METRICS_FILE,
@@ -24,20 +24,6 @@ from esc.results.store import (
 from esc.results.wandb_logger import log_run
 
 log = logging.getLogger(__name__)
-
-
-def warn_if_made_by_other_code(finished: Path) -> None:
-    """A reused run keeps the numbers of the code that made it: say so when this checkout differs, since the
-    config hash cannot see a code change."""
-    made_by = json.loads((finished / METRICS_FILE).read_text()).get("git", "unknown")
-    checkout = git_revision()
-    if made_by != checkout:
-        log.warning(
-            "that run was made by the code at %s, and this checkout is %s: "
-            "if the change touched what the run computes, force=true reruns it with this code",
-            made_by,
-            checkout,
-        )
 
 
 def finished_here(output_dir: Path, this_config: str) -> Path | None:
@@ -84,7 +70,8 @@ def main(cfg: DictConfig) -> None:
     finished = None if cfg.force else here or find_finished(Path(cfg.reuse_from), this_config)
     if finished is not None:
         log.info("reusing finished run %s (force=true reruns it)", finished)
-        warn_if_made_by_other_code(finished)
+        made_by = json.loads((finished / METRICS_FILE).read_text()).get("git", "unknown")
+        warn_if_made_by_other_code("that run", made_by)
         copy_finished_run(finished, output_dir)
         return
     if here is not None:
