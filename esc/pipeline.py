@@ -12,7 +12,7 @@ import torch
 from omegaconf import DictConfig
 
 from esc.calibrate.esc import calibrate_esc, checked_settings
-from esc.calibrate.standard import CalibrationResult, calibrate_standard, is_float, quant_config
+from esc.calibrate.standard import CalibrationResult, calibrate_standard, quant_config
 from esc.config import group_options
 from esc.data.build import build_datamodule
 from esc.data.datamodule import SpeechDataModule
@@ -24,7 +24,7 @@ from esc.models.registry import build_adapter
 from esc.ptq.apply import apply_ptq, check_ptq
 from esc.ptq.cache import cached_rounding
 from esc.quant import quantize, scales_record, use_fused_kernel
-from esc.quant.bits import OFF_BITS
+from esc.quant.bits import OFF_BITS, is_float
 from esc.records import SEARCHING_CALIBRATOR, config_hash, device_name, finished_now, git_revision, write_json
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from esc.atomic_files import write_bytes_atomically
 from esc.config import PROJECT_ROOT
 from esc.data.synth.manifest import corpus_stamp
-from esc.quant.bits import OFF_BITS
+from esc.quant.bits import is_float
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ def experiment_settings(container: dict, keep_seed: bool) -> dict:
     (no weight or activation quantized) keeps neither calibrator, PTQ, es nor seed: it uses none of them,
     so a sweep crossing `quant=fp` with calibrators evaluates the float model once."""
     settings = {key: value for key, value in container.items() if key not in _UNHASHED_KEYS}
-    quant = settings.get("quant", {})
-    if min(quant.get("w_bits", 0), quant.get("a_bits", 0)) >= OFF_BITS:
+    if "quant" in settings and is_float(settings["quant"]):
         unused = ("calibrator", "ptq", "es", "seed")
         return {key: value for key, value in settings.items() if key not in unused}
     es = settings.pop("es", None)

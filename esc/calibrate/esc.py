@@ -79,12 +79,13 @@ def checkpoint_path(es_cfg: DictConfig, run_hash: str, base: torch.Tensor) -> Pa
 
 @dataclass(frozen=True)
 class EscSettings:
-    """ESC's settings, each checked: the local step's calibrator, the fitness forwards' arithmetic and the
-    search."""
+    """ESC's settings, each checked: the local step's calibrator, the fitness forwards' arithmetic, the
+    search, and how many calibration clips the holdout keeps out of it."""
 
     local: DictConfig
     precision: Callable[[], AbstractContextManager]
     search: SearchSettings
+    held_out: int
 
 
 def checked_settings(
@@ -99,13 +100,13 @@ def checked_settings(
             f"{sorted(calibrator_cfg.local_options)}"
         )
     check_fitness_settings(es_cfg.fitness, es_cfg.chunk_rows)
-    held_out_clips(es_cfg.holdout, clips)
     return EscSettings(
         OmegaConf.create(
             {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
         ),
         fitness_precision(es_cfg.precision, device),
         search_settings(es_cfg),
+        held_out_clips(es_cfg.holdout, clips),
     )
 
 
@@ -124,7 +125,7 @@ def calibrate_esc(
     clips = datamodule.calibration_examples()
     checked = checked_settings(calibrator_cfg, es_cfg, adapter.device, len(clips))
     check_dimension(checked.search.optimizer, len(activation_scale_names(adapter.model)))
-    searched, held_out = split_holdout(clips, held_out_clips(es_cfg.holdout, len(clips)), es_cfg.seed)
+    searched, held_out = split_holdout(clips, checked.held_out, es_cfg.seed)
 
     def fitness_on(part: list[Example]) -> PopulationFitness:
         return PopulationFitness.on_clips(

@@ -14,7 +14,6 @@ from esc.config import plain_options
 from esc.data.datamodule import EmptyCalibrationError
 from esc.models.adapter import SpeechAdapter
 from esc.quant import QuantConfig, calibrate_activations, collecting_statistics
-from esc.quant.bits import OFF_BITS
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +30,6 @@ class CalibrationResult:
     fitness_evals: int = 0
     fitness_init: float | None = None
     fitness_best: float | None = None
-
-
-def is_float(quant_cfg: DictConfig) -> bool:
-    """True when neither weights nor activations are quantized (both at 16 bits or more)."""
-    return quant_cfg.w_bits >= OFF_BITS and quant_cfg.a_bits >= OFF_BITS
 
 
 def quant_config(quant_cfg: DictConfig) -> QuantConfig:

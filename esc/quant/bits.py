@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 MIN_BITS = 2
 OFF_BITS = 16  # 16 means "leave this tensor in float": no grid is used at all
 
@@ -14,6 +16,12 @@ def check_bits(name: str, bits: int) -> int:
             f"(integers; {OFF_BITS} = off)"
         )
     return bits
+
+
+def is_float(quant: Mapping) -> bool:
+    """True when a quant setting (a config group or its plain dict) quantizes neither weights nor activations
+    (both at 16 bits or more)."""
+    return quant["w_bits"] >= OFF_BITS and quant["a_bits"] >= OFF_BITS
 
 
 def integer_grid(bits: int, scheme: str) -> tuple[int, int]:

@@ -41,7 +41,8 @@ def test_settings_that_cannot_search_are_refused_by_name(changes, message):
 @pytest.mark.parametrize(("optimizer", "budget"), [("ParametrizedCMA", 16), ("OnePlusOne", 3)])
 def test_budgets_that_still_search_are_accepted(optimizer, budget):
     # Only the shared shifts (budget = shift_points), or a one-at-a-time optimizer on a short budget.
-    assert replace(SETTINGS, optimizer=optimizer, budget=budget, shift_points=16 if budget == 16 else 0)
+    settings = replace(SETTINGS, optimizer=optimizer, budget=budget, shift_points=16 if budget == 16 else 0)
+    assert settings.budget == budget
 
 
 def test_search_improves_on_theta_zero_and_records_history(tmp_path):

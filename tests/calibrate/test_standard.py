@@ -8,10 +8,11 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from esc.calibrate.standard import collect_statistics, is_float, quant_config
+from esc.calibrate.standard import collect_statistics, quant_config
 from esc.data.datamodule import EmptyCalibrationError
 from esc.models.classifier import AudioClassifierAdapter
 from esc.quant import quantize
+from esc.quant.bits import is_float
 from tests.test_configs import compose_config
 
 

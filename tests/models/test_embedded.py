@@ -7,15 +7,12 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from esc.apps.train import embedded_models
 from esc.config import PROJECT_ROOT, plain_options
 from esc.models.embedded import build_embedded
 from esc.models.registry import FAMILIES
 
-EMBEDDED = sorted(
-    path.stem
-    for path in (PROJECT_ROOT / "conf" / "model").glob("*.yaml")
-    if "architecture" in OmegaConf.load(path).model
-)
+EMBEDDED = embedded_models()
 MAX_PARAMS = 2_500_000
 
 
