@@ -1,6 +1,9 @@
-"""A map-style dataset over reader examples, and the padding collate."""
+"""A map-style dataset over reader examples, the padding collate, and its inverse for batches that must
+carry no padding."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import torch
 from torch.utils.data import Dataset
@@ -30,3 +33,22 @@ def pad_collate(items: list[dict]) -> dict:
     for row, item in enumerate(items):
         waveforms[row, : lengths[row]] = item["waveform"]
     return {"waveforms": waveforms, "lengths": lengths, "targets": [item["target"] for item in items]}
+
+
+def equal_length_parts(batch: dict) -> Iterator[dict]:
+    """The batch's clips grouped by length, each group cut to its own length: batches without padding.
+
+    Groups come in the order of their first clip; a batch of equal lengths comes back whole.
+    """
+    lengths = batch["lengths"]
+    sizes = list(dict.fromkeys(lengths.tolist()))
+    if len(sizes) == 1 and sizes[0] == batch["waveforms"].shape[1]:
+        yield batch
+        return
+    for size in sizes:
+        rows = (lengths == size).nonzero().flatten()
+        yield {
+            "waveforms": batch["waveforms"][rows, :size],
+            "lengths": lengths[rows],
+            "targets": [batch["targets"][row] for row in rows.tolist()],
+        }

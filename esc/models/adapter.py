@@ -7,13 +7,15 @@ these steps, so evaluation, calibration and ESC never look inside a model.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 import torch
 from torch import nn
 from transformers import Wav2Vec2FeatureExtractor
+
+from esc.data.dataset import equal_length_parts
 
 
 class Preprocessor(Protocol):
@@ -88,12 +90,28 @@ class SpeechAdapter(nn.Module, ABC):
         """Decoded outputs straight from inputs; autoregressive models decode without `logits`."""
         return self.predictions(self.logits(inputs), inputs)
 
+    @property
+    def pads_to_longest_clip(self) -> bool:
+        """Whether a clip's model input is padded up to the longest clip of its batch, as raw-waveform
+        extractors pad it; AST's and Whisper's extractors pad every clip to one fixed length instead."""
+        return self.waveform_extractor is not None
+
+    def watched_batches(self, loader: Iterable[dict]) -> Iterator[dict]:
+        """The calibration batches as the forwards that calibration watches take them (statistics, PTQ's
+        layer inputs): where inputs pad to the longest clip, split into clips of one length.
+
+        Padding frames are not speech, and can lie far outside its range (ECAPA's normalised filterbanks of
+        zeros): watched, they would set the activation ranges and weigh in GPTQ's Hessian.
+        """
+        for batch in loader:
+            yield from equal_length_parts(batch) if self.pads_to_longest_clip else (batch,)
+
     @torch.no_grad()
     def infer_clips(self, loader: Iterable[dict]) -> int:
         """The model's own inference over every clip of `loader`, for what watches the forwards (statistics,
-        layer inputs); returns the clip count."""
+        layer inputs), in `watched_batches`; returns the clip count."""
         clips = 0
-        for batch in loader:
+        for batch in self.watched_batches(loader):
             self.predict(self.features(batch["waveforms"], batch["lengths"]))
             clips += len(batch["lengths"])
         return clips

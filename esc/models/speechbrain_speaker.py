@@ -172,6 +172,11 @@ class SpeechBrainSpeakerAdapter(ClassDecoding, SpeechAdapter):
         return type(self.model.embedding_model).__name__
 
     @property
+    def pads_to_longest_clip(self) -> bool:
+        """SpeechBrain computes filterbanks on the padded batch: a shorter clip's tail frames are padding."""
+        return True
+
+    @property
     def num_classes(self) -> int:
         return len(self.preprocessor.label_encoder)
 

@@ -166,7 +166,7 @@ def _observe_paired(
     Both passes score the same inputs: a decoder is teacher-forced on the float model's own transcript,
     since two generations (float, quantized) can decode other tokens, or other lengths, row by row.
     """
-    for batch in loader:
+    for batch in adapter.watched_batches(loader):
         with quant_enabled(adapter.model, False):
             inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
         float_rows = _layer_rows(adapter, inputs, name, layer, quantized=False)

@@ -11,7 +11,18 @@ import torch
 from torch import nn
 
 from esc.models.adapter import SpeechAdapter
+from esc.models.classifier import AudioClassifierAdapter
+from esc.models.ctc import CTCAdapter
+from esc.models.speechbrain_speaker import SpeechBrainSpeakerAdapter
+from esc.models.whisper import WhisperAdapter
 from tests.models.toy_adapter import LinearModel, PaddingPreprocessor, ToyAdapter
+from tests.tiny_models import (
+    save_tiny_ast,
+    save_tiny_ecapa,
+    save_tiny_hubert_classifier,
+    save_tiny_wav2vec2_ctc,
+    save_tiny_whisper,
+)
 
 
 def batch(*clips: list[float]) -> dict:
@@ -53,6 +64,31 @@ def test_infer_clips_runs_the_models_own_inference_on_every_batch_without_gradie
     assert adapter.infer_clips(loader) == 4
     assert [inputs[:, 0].tolist() for inputs in adapter.predicted] == [[1.0, 2.0, 3.0], [4.0]]
     assert adapter.grad_enabled == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("load", "save", "pads_to_longest"),
+    [
+        (AudioClassifierAdapter.load, save_tiny_ast, False),
+        (AudioClassifierAdapter.load, lambda folder: save_tiny_hubert_classifier(folder, ["a", "b"]), True),
+        (CTCAdapter.load, lambda folder: save_tiny_wav2vec2_ctc(folder, ["AB"]), True),
+        (WhisperAdapter.load, save_tiny_whisper, False),
+        (SpeechBrainSpeakerAdapter.load, lambda folder: save_tiny_ecapa(folder, ["a", "b"]), True),
+    ],
+    ids=["ast", "hubert", "wav2vec2_ctc", "whisper", "ecapa"],
+)
+def test_only_inputs_padded_to_the_longest_clip_are_watched_in_equal_length_parts(
+    tmp_path: Path, load, save, pads_to_longest: bool
+) -> None:
+    adapter = load(str(save(tmp_path / "model")))
+    padded = batch([0.1] * 1600, [0.2] * 1200, [0.3] * 1600)
+    lengths = [part["lengths"].tolist() for part in adapter.watched_batches([padded])]
+    assert adapter.pads_to_longest_clip is pads_to_longest
+    assert lengths == ([[1600, 1600], [1200]] if pads_to_longest else [[1600, 1200, 1600]])
+    unpadded = adapter.features(padded["waveforms"][1:2, :1200], padded["lengths"][1:2])
+    in_batch = adapter.features(padded["waveforms"], padded["lengths"])
+    same_shape = all(in_batch[key].shape[1:] == value.shape[1:] for key, value in unpadded.items())
+    assert same_shape is not pads_to_longest, "inputs pad to the batch's longest clip exactly where split"
 
 
 def test_infer_clips_of_an_empty_loader_counts_no_clip(adapter: ToyAdapter) -> None:

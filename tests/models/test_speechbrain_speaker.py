@@ -129,6 +129,34 @@ def test_calibration_reaches_the_cosine_classifier_and_switched_off_it_scores_as
     assert torch.equal(switched_off, float_logits)
 
 
+def padded_and_alone(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[list[dict], list[dict]]:
+    """One loader of the batch padded, and one of its clips each alone, unpadded."""
+    waveforms, lengths = batch
+    padded = [{"waveforms": waveforms, "lengths": lengths, "targets": SPEAKERS[:2]}]
+    alone = [
+        {"waveforms": clip[None, :n], "lengths": n[None], "targets": [target]}
+        for clip, n, target in zip(waveforms, lengths, SPEAKERS, strict=False)
+    ]
+    return padded, alone
+
+
+def test_statistics_of_a_padded_batch_are_those_of_its_clips_alone(ecapa_dir, batch):
+    """The filterbank frames of a shorter clip's padding lie outside speech's range: they set no range."""
+
+    def ranges(loader: list[dict]) -> dict[str, tuple[float, float]]:
+        adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir)).eval()
+        quantize(adapter.model, QuantConfig(w_bits=4, a_bits=4))
+        with collecting_statistics(adapter.model):
+            assert adapter.infer_clips(loader) == 2
+        return {
+            name: (q.statistics.min, q.statistics.max)
+            for name, q in activation_quantizers(adapter.model).items()
+        }
+
+    padded, alone = padded_and_alone(batch)
+    assert ranges(padded) == ranges(alone)
+
+
 def test_hyperparams_without_ecapa_sizes_refuse_to_be_written(tmp_path):
     with pytest.raises(ValueError, match="no `ecapa` sizes"):
         EcapaHyperparams(80, None, label_encoder(SPEAKERS)).save_pretrained(tmp_path)

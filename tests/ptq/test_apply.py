@@ -9,13 +9,15 @@ from omegaconf import OmegaConf
 from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
+from esc.models.speechbrain_speaker import SpeechBrainSpeakerAdapter
 from esc.models.whisper import WhisperAdapter
 from esc.ptq.apply import SampledRows, _observe_paired, apply_ptq, check_ptq
 from esc.ptq.layer_inputs import rounding_layers
 from esc.quant import QuantConfig, calibrate_activations, collecting_statistics, quant_enabled, quantize
+from tests.models.test_speechbrain_speaker import SPEAKERS, padded_and_alone
 from tests.test_configs import compose_config
 from tests.tiny_data import data_config
-from tests.tiny_models import save_tiny_whisper
+from tests.tiny_models import save_tiny_ecapa, save_tiny_whisper
 
 QUANT = {
     "w_bits": 4,
@@ -121,6 +123,27 @@ def test_activations_first_pairs_a_decoders_rows_on_one_transcript_even_when_dec
     )
     ((rows, float_rows),) = paired
     assert rows.shape == float_rows.shape
+
+
+def test_activations_first_pairs_ecapas_rows_of_each_clip_alone_without_its_batchs_padding(tmp_path):
+    adapter = SpeechBrainSpeakerAdapter.load(str(save_tiny_ecapa(tmp_path / "ecapa", SPEAKERS))).eval()
+    quantize(adapter.model, QuantConfig(w_bits=4, a_bits=4))
+    batch = (torch.randn(2, 8000, generator=torch.Generator().manual_seed(0)), torch.tensor([8000, 5000]))
+    padded, alone = padded_and_alone(batch)
+    with collecting_statistics(adapter.model):
+        adapter.infer_clips(alone)
+    calibrate_activations(adapter.model)
+    name, layer = next(iter(rounding_layers(adapter.model).items()))
+
+    def paired_rows(loader: list[dict]) -> list[torch.Tensor]:
+        paired = []
+        _observe_paired(
+            adapter, loader, name, layer, lambda _, rows, float_rows: paired.extend((rows, float_rows))
+        )
+        return [torch.cat(paired[0::2]), torch.cat(paired[1::2])]
+
+    for padded_rows, alone_rows in zip(paired_rows(padded), paired_rows(alone), strict=True):
+        torch.testing.assert_close(padded_rows, alone_rows, rtol=0, atol=0)
 
 
 def test_unknown_ptq_method_lists_the_choices(setup):
