@@ -72,11 +72,15 @@ def main(cfg: DictConfig) -> None:
         log.info("reusing finished run %s (force=true reruns it)", finished)
         made_by = json.loads((finished / METRICS_FILE).read_text()).get("git", "unknown")
         warn_if_made_by_other_code("that run", made_by)
+        if finished == here:
+            return  # a restarted sweep's own finished run, logged (or not) when it was made
         copy_finished_run(finished, output_dir)
-        return
-    if here is not None:
-        log.warning("force=true: rerunning the finished run in %s, whose record this run replaces", here)
-    run(cfg, output_dir)
+    else:
+        if here is not None:
+            log.warning("force=true: rerunning the finished run in %s, whose record this run replaces", here)
+        run(cfg, output_dir)
+    # A reused run is logged too, so that a sweep's W&B group holds every run it asked for; its summary
+    # names the run it was copied from.
     if cfg.logger.name == "wandb":
         log_run(cfg, output_dir)
 

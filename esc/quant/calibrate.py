@@ -81,13 +81,16 @@ def calibrate_weights(model: nn.Module, method: str | None = None) -> None:
         WEIGHT_CALIBRATORS.get(method)
     for layer in model.modules():
         if isinstance(layer, QuantLayerMixin):
-            quantizer = layer.weight_quantizer
-            quantizer.calibrator = method or quantizer.calibrator
-            if quantizer.bits >= OFF_BITS:
-                quantizer.invalidate()
-                continue
-            weight = layer.weight.detach()
-            amax = WEIGHT_CALIBRATORS.get(quantizer.calibrator)(
-                weight.reshape(len(weight), -1), quantizer.steps
-            )
-            quantizer.cache_quantized_weight(weight, amax)
+            layer.weight_quantizer.calibrator = method or layer.weight_quantizer.calibrator
+            calibrate_layer_weight(layer)
+
+
+def calibrate_layer_weight(layer: QuantLayerMixin) -> None:
+    """One layer's per-channel weight scales and cached quantized weight, from its current weight."""
+    quantizer = layer.weight_quantizer
+    if quantizer.bits >= OFF_BITS:
+        quantizer.invalidate()
+        return
+    weight = layer.weight.detach()
+    amax = WEIGHT_CALIBRATORS.get(quantizer.calibrator)(weight.reshape(len(weight), -1), quantizer.steps)
+    quantizer.cache_quantized_weight(weight, amax)

@@ -9,6 +9,7 @@ from pathlib import Path
 from esc.results.aggregate import summarize
 from esc.results.store import load_runs
 from tests.apps.commands import esc_run, run_app
+from tests.results.test_wandb_logger import logged
 
 INT8_MINMAX = ("quant=w8a8", "calibrator=minmax", "table=int8")
 
@@ -26,6 +27,16 @@ def test_a_reused_run_is_copied_into_the_new_folder_naming_origin(int8_sweep, ti
     assert (tmp_path / "again" / "scales.json").read_bytes() == (origin / "scales.json").read_bytes()
 
 
+def test_a_reused_run_is_logged_to_wandb_naming_its_origin(int8_sweep, tiny_run_overrides, tmp_path):
+    result = esc_run(tmp_path / "again", *INT8_MINMAX, *tiny_run_overrides, "logger=wandb")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "reusing finished run" in result.stdout
+    summary, _, config = logged(tmp_path / "again")
+    copy = json.loads((tmp_path / "again" / "metrics.json").read_text())
+    assert summary["reused_from"] == copy["reused_from"] and summary["quantized"] == copy["quantized"]
+    assert config["calibrator"]["name"] == "minmax"
+
+
 def test_force_reruns_a_finished_config_with_the_same_hash(int8_sweep, tiny_run_overrides, tmp_path):
     result = esc_run(tmp_path / "forced", *INT8_MINMAX, *tiny_run_overrides, "force=true")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -36,7 +47,14 @@ def test_force_reruns_a_finished_config_with_the_same_hash(int8_sweep, tiny_run_
 
 
 def test_an_interrupted_sweep_restarted_redoes_only_its_unfinished_runs(tiny_run_overrides, tmp_path):
-    sweep = ("-m", "quant=w4a8", "calibrator=minmax,percentile", "table=int4", *tiny_run_overrides)
+    sweep = (
+        "-m",
+        "quant=w4a8",
+        "calibrator=minmax,percentile",
+        "table=int4",
+        *tiny_run_overrides,
+        "logger=wandb",
+    )
     into_its_folder = (f"reuse_from={tmp_path / 'elsewhere'}", f"hydra.sweep.dir={tmp_path / 'sweep'}")
     first = run_app("run", tmp_path / "unused", *sweep, *into_its_folder)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -48,6 +66,7 @@ def test_an_interrupted_sweep_restarted_redoes_only_its_unfinished_runs(tiny_run
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"reusing finished run {records['minmax'].parent}" in again.stdout
     assert records["minmax"].read_bytes() == minmax
+    assert len(list(records["minmax"].parent.glob("wandb/offline-run-*"))) == 1, "its run is logged once"
     assert json.loads(records["percentile"].read_text())["calibrator"] == "percentile"
 
 

@@ -166,6 +166,22 @@ def test_weights_are_quantized_by_quantize_without_any_data() -> None:
     assert all(q.fake_weight is not None and q.calibrator == "mse" for q in quantizers.values())
 
 
+@pytest.mark.parametrize("key", TINY_CASES)
+def test_weights_loaded_into_a_quantized_model_are_quantized_in_place_of_the_old_ones(key: str) -> None:
+    loaded, fresh = TINY_CASES[key](), TINY_CASES[key]()
+    with torch.no_grad():
+        for parameter in fresh.model.parameters():
+            parameter.mul_(0.5)
+    config = QuantConfig(w_bits=4, a_bits=16)
+    quantize(loaded.model, config)
+    loaded.model.load_state_dict(fresh.model.state_dict())
+    quantize(fresh.model, config)
+    with torch.no_grad():
+        assert torch.equal(
+            loaded.output(loaded.model, loaded.inputs), fresh.output(fresh.model, fresh.inputs)
+        )
+
+
 def test_quantizers_join_the_device_of_their_layer_attention_ones_included() -> None:
     """A model already on an accelerator gets its quantizers there too; the meta device stands in for one."""
     model = tiny_ast().model.to("meta")
