@@ -1,11 +1,16 @@
-"""SpecAugment: the mel warp moves spectral peaks as a vocal tract change would; masks zero bands."""
+"""SpecAugment: the mel warp moves spectral peaks as a vocal tract change would; masks zero bands.
+TrainingModule: fits an adapter's task loss on a one-cycle schedule and reports the task metric."""
 
 from __future__ import annotations
 
+import lightning as L
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
-from esc.training import SpecAugment
+from esc.data.dataset import pad_collate
+from esc.training import SpecAugment, TrainingModule
+from tests.models.toy_adapter import LinearModel, ToyAdapter
 
 
 def peak_bins(values: torch.Tensor) -> torch.Tensor:
@@ -65,3 +70,46 @@ def test_speed_warp_moves_pitch_and_length_together_and_keeps_the_whole_utteranc
 def test_warp_outside_its_range_is_refused_with_the_value():
     with pytest.raises(ValueError, match="warp=1.5"):
         SpecAugment(freq_mask=0, time_mask=0, warp=1.5)
+
+
+class ToyClassifier(ToyAdapter):
+    """The toy adapter with the class count that the accuracy metric is sized by."""
+
+    num_classes = 3
+
+
+def test_training_module_fits_the_task_loss_on_a_one_cycle_schedule_and_logs_validation_accuracy():
+    torch.manual_seed(0)
+    prototypes = torch.eye(3, 4) * 3.0
+    items = [
+        {"waveform": prototypes[label] + 0.1 * torch.randn(4), "target": str(label)}
+        for label in [0, 1, 2] * 4
+    ]
+    loader = DataLoader(items, batch_size=6, collate_fn=pad_collate)
+    adapter = ToyClassifier(LinearModel())
+    batch = pad_collate(items)
+
+    def loss() -> float:
+        with torch.no_grad():
+            return float(
+                adapter.loss(adapter.features(batch["waveforms"], batch["lengths"]), batch["targets"])
+            )
+
+    before = loss()
+    module = TrainingModule(
+        adapter, "accuracy", lr=0.1, weight_decay=0.0, warmup_fraction=0.3, specaugment=None
+    )
+    trainer = L.Trainer(
+        max_epochs=20,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(module, train_dataloaders=loader, val_dataloaders=loader)
+    schedule = module.lr_schedulers()
+    assert schedule.total_steps == 40 == trainer.global_step, "one scheduler step per optimiser step"
+    assert schedule.get_last_lr()[0] < 1e-3, "the cycle ends far below its peak of 0.1"
+    assert loss() < before / 4
+    assert float(trainer.callback_metrics["val_accuracy"]) == 1.0
