@@ -16,6 +16,7 @@ from esc.records import config_hash, warn_if_made_by_other_code
 from esc.results.store import (
     HYDRA_RECORD,
     METRICS_FILE,
+    REPLACED_METRICS_FILE,
     copy_finished_run,
     find_finished,
     hydra_config,
@@ -77,7 +78,12 @@ def main(cfg: DictConfig) -> None:
         copy_finished_run(finished, output_dir)
     else:
         if here is not None:
-            log.warning("force=true: rerunning the finished run in %s, whose record this run replaces", here)
+            log.warning(
+                "force=true: rerunning the finished run in %s; its record is kept as %s",
+                here,
+                REPLACED_METRICS_FILE,
+            )
+            (here / METRICS_FILE).replace(here / REPLACED_METRICS_FILE)
         run(cfg, output_dir)
     # A reused run is logged too, so that a sweep's W&B group holds every run it asked for; its summary
     # names the run it was copied from.

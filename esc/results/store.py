@@ -15,6 +15,9 @@ from omegaconf import OmegaConf
 from esc.records import experiment_settings, finished_now, payload_key, write_json
 
 METRICS_FILE = "metrics.json"
+# Where a forced rerun in place keeps the record it replaces: a rerun that fails then leaves no record over
+# a mix of the old run's side files and its own.
+REPLACED_METRICS_FILE = "metrics.replaced.json"
 HISTORY_FILE = "es_history.csv"  # beside the record of an ESC run
 THETA_FILE = "es_theta.csv"  # beside the record of an ESC run: each quantizer's local scale and chosen θ
 SCALES_FILE = "scales.json"  # beside the record of a quantized run

@@ -4,6 +4,7 @@ overwrites a finished run of another config."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from esc.results.aggregate import summarize
@@ -68,6 +69,27 @@ def test_an_interrupted_sweep_restarted_redoes_only_its_unfinished_runs(tiny_run
     assert records["minmax"].read_bytes() == minmax
     assert len(list(records["minmax"].parent.glob("wandb/offline-run-*"))) == 1, "its run is logged once"
     assert json.loads(records["percentile"].read_text())["calibrator"] == "percentile"
+
+
+def test_a_forced_rerun_that_fails_leaves_no_record_and_keeps_the_one_it_replaced(
+    tiny_corpora, tiny_run_overrides, tmp_path
+):
+    corpus = shutil.copytree(tiny_corpora["kws"], tmp_path / "kws")
+    overrides = [
+        *INT8_MINMAX,
+        *(o for o in tiny_run_overrides if not o.startswith("data.root=")),
+        f"data.root={corpus}",
+    ]
+    first = esc_run(tmp_path / "run", *overrides)
+    assert first.returncode == 0, first.stderr[-3000:]
+    record = (tmp_path / "run" / "metrics.json").read_bytes()
+    (listing,) = corpus.rglob("testing_list.txt")
+    test_clip = listing.read_text().split()[0]
+    (listing.parent / test_clip).unlink()  # the rerun's float evaluation fails on this clip
+    failed = esc_run(tmp_path / "run", *overrides, "force=true")
+    assert failed.returncode != 0 and test_clip in failed.stderr
+    assert not (tmp_path / "run" / "metrics.json").exists(), "no record over the half-rerun folder"
+    assert (tmp_path / "run" / "metrics.replaced.json").read_bytes() == record
 
 
 def test_a_folder_holding_another_configs_finished_run_is_refused(tiny_run_overrides, tmp_path):
