@@ -35,20 +35,22 @@ def pad_collate(items: list[dict]) -> dict:
     return {"waveforms": waveforms, "lengths": lengths, "targets": [item["target"] for item in items]}
 
 
-def equal_length_parts(batch: dict) -> Iterator[dict]:
-    """The batch's clips grouped by length, each group cut to its own length: batches without padding.
+def unpadded_parts(batch: dict, alone: bool = False) -> Iterator[dict]:
+    """The batch's clips grouped by length, or each `alone`, every group cut to its own length: batches
+    without padding.
 
-    Groups come in the order of their first clip; a batch of equal lengths comes back whole.
+    Groups come in the order of their first clip; a batch that is one group already comes back whole.
     """
     lengths = batch["lengths"]
-    sizes = list(dict.fromkeys(lengths.tolist()))
-    if len(sizes) == 1 and sizes[0] == batch["waveforms"].shape[1]:
+    groups: dict[int, list[int]] = {}
+    for row, length in enumerate(lengths.tolist()):
+        groups.setdefault(row if alone else length, []).append(row)
+    if len(groups) == 1 and int(lengths.max()) == batch["waveforms"].shape[1]:
         yield batch
         return
-    for size in sizes:
-        rows = (lengths == size).nonzero().flatten()
+    for rows in groups.values():
         yield {
-            "waveforms": batch["waveforms"][rows, :size],
+            "waveforms": batch["waveforms"][rows, : int(lengths[rows[0]])],
             "lengths": lengths[rows],
-            "targets": [batch["targets"][row] for row in rows.tolist()],
+            "targets": [batch["targets"][row] for row in rows],
         }

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from transformers import Wav2Vec2FeatureExtractor
 
-from esc.data.dataset import equal_length_parts
+from esc.data.dataset import unpadded_parts
 
 
 class Preprocessor(Protocol):
@@ -104,7 +104,7 @@ class SpeechAdapter(nn.Module, ABC):
         zeros): watched, they would set the activation ranges and weigh in GPTQ's Hessian.
         """
         for batch in loader:
-            yield from equal_length_parts(batch) if self.pads_to_longest_clip else (batch,)
+            yield from unpadded_parts(batch) if self.pads_to_longest_clip else (batch,)
 
     @torch.no_grad()
     def infer_clips(self, loader: Iterable[dict]) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import torch
 from torch import nn
 from transformers import WhisperForConditionalGeneration, WhisperProcessor
 from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
 
+from esc.data.dataset import unpadded_parts
 from esc.models.adapter import SpeechAdapter
 from esc.models.hub import load_pretrained
 
@@ -34,6 +37,13 @@ class WhisperAdapter(SpeechAdapter):
             self.waveform_list(waveforms, lengths), sampling_rate=self.sample_rate, return_tensors="pt"
         )
         return {"input_features": batch["input_features"].to(self.device)}
+
+    def watched_batches(self, loader: Iterable[dict]) -> Iterator[dict]:
+        """Each clip alone: in a batch, the decoder pads every transcript to the longest one (`generate`
+        fills a finished one with end-of-text), and those tokens' activations would enter the statistics
+        and the rows that PTQ rounds on. The encoder's input is one fixed length either way."""
+        for batch in loader:
+            yield from unpadded_parts(batch, alone=True)
 
     def decoder_inputs(self, transcripts: list[str]) -> dict[str, torch.Tensor]:
         """Teacher-forcing inputs for `transcripts`, with Whisper's own prefix tokens."""

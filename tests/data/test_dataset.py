@@ -1,4 +1,5 @@
-"""SpeechDataset loads each clip on access; pad_collate zero-pads a batch and keeps lengths and targets."""
+"""SpeechDataset loads each clip on access; pad_collate zero-pads a batch and keeps lengths and targets;
+unpadded_parts takes the padding out again."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import soundfile as sf
 import torch
 
 from esc.data.audio import SAMPLE_RATE, AudioError
-from esc.data.dataset import SpeechDataset, equal_length_parts, pad_collate
+from esc.data.dataset import SpeechDataset, pad_collate, unpadded_parts
 from esc.data.readers import Example
 
 
@@ -63,17 +64,20 @@ def test_collate_of_equal_lengths_adds_no_padding() -> None:
     assert batch["lengths"].tolist() == [3, 3]
 
 
-def test_equal_length_parts_group_clips_by_length_and_cut_each_group_to_it() -> None:
+def test_unpadded_parts_group_clips_by_length_or_each_alone_and_cut_each_group_to_it() -> None:
     clips = [torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0, 5.0]), torch.tensor([6.0, 7.0])]
     batch = pad_collate([{"waveform": clip, "target": str(n)} for n, clip in enumerate(clips)])
-    parts = list(equal_length_parts(batch))
+    parts = list(unpadded_parts(batch))
     assert [part["waveforms"].tolist() for part in parts] == [[[1.0, 2.0], [6.0, 7.0]], [[3.0, 4.0, 5.0]]]
     assert [part["lengths"].tolist() for part in parts] == [[2, 2], [3]]
     assert [part["targets"] for part in parts] == [["0", "2"], ["1"]]
+    alone = list(unpadded_parts(batch, alone=True))
+    assert [part["waveforms"].tolist() for part in alone] == [[[1.0, 2.0]], [[3.0, 4.0, 5.0]], [[6.0, 7.0]]]
+    assert [part["targets"] for part in alone] == [["0"], ["1"], ["2"]]
 
 
-def test_equal_length_parts_of_a_batch_without_padding_is_the_batch_itself() -> None:
+def test_unpadded_parts_of_a_batch_without_padding_is_the_batch_itself() -> None:
     batch = pad_collate(
         [{"waveform": torch.ones(3), "target": "x"}, {"waveform": torch.zeros(3), "target": "y"}]
     )
-    assert [part is batch for part in equal_length_parts(batch)] == [True]
+    assert [part is batch for part in unpadded_parts(batch)] == [True]

@@ -67,28 +67,44 @@ def test_infer_clips_runs_the_models_own_inference_on_every_batch_without_gradie
 
 
 @pytest.mark.parametrize(
-    ("load", "save", "pads_to_longest"),
+    ("load", "save", "pads_to_longest", "watched"),
     [
-        (AudioClassifierAdapter.load, save_tiny_ast, False),
-        (AudioClassifierAdapter.load, lambda folder: save_tiny_hubert_classifier(folder, ["a", "b"]), True),
-        (CTCAdapter.load, lambda folder: save_tiny_wav2vec2_ctc(folder, ["AB"]), True),
-        (WhisperAdapter.load, save_tiny_whisper, False),
-        (SpeechBrainSpeakerAdapter.load, lambda folder: save_tiny_ecapa(folder, ["a", "b"]), True),
+        (AudioClassifierAdapter.load, save_tiny_ast, False, [[1600, 1200, 1600]]),
+        (
+            AudioClassifierAdapter.load,
+            lambda folder: save_tiny_hubert_classifier(folder, ["a", "b"]),
+            True,
+            [[1600, 1600], [1200]],
+        ),
+        (
+            CTCAdapter.load,
+            lambda folder: save_tiny_wav2vec2_ctc(folder, ["AB"]),
+            True,
+            [[1600, 1600], [1200]],
+        ),
+        (WhisperAdapter.load, save_tiny_whisper, False, [[1600], [1200], [1600]]),
+        (
+            SpeechBrainSpeakerAdapter.load,
+            lambda folder: save_tiny_ecapa(folder, ["a", "b"]),
+            True,
+            [[1600, 1600], [1200]],
+        ),
     ],
     ids=["ast", "hubert", "wav2vec2_ctc", "whisper", "ecapa"],
 )
-def test_only_inputs_padded_to_the_longest_clip_are_watched_in_equal_length_parts(
-    tmp_path: Path, load, save, pads_to_longest: bool
+def test_calibration_watches_no_padding_of_a_batchs_longest_clip_or_of_whispers_transcripts(
+    tmp_path: Path, load, save, pads_to_longest: bool, watched: list[list[int]]
 ) -> None:
+    """Inputs padded to the batch's longest clip are watched in equal-length parts, Whisper's clips alone
+    (its decoder pads transcripts), fixed-length inputs (AST's) as batched."""
     adapter = load(str(save(tmp_path / "model")))
     padded = batch([0.1] * 1600, [0.2] * 1200, [0.3] * 1600)
-    lengths = [part["lengths"].tolist() for part in adapter.watched_batches([padded])]
+    assert [part["lengths"].tolist() for part in adapter.watched_batches([padded])] == watched
     assert adapter.pads_to_longest_clip is pads_to_longest
-    assert lengths == ([[1600, 1600], [1200]] if pads_to_longest else [[1600, 1200, 1600]])
     unpadded = adapter.features(padded["waveforms"][1:2, :1200], padded["lengths"][1:2])
     in_batch = adapter.features(padded["waveforms"], padded["lengths"])
     same_shape = all(in_batch[key].shape[1:] == value.shape[1:] for key, value in unpadded.items())
-    assert same_shape is not pads_to_longest, "inputs pad to the batch's longest clip exactly where split"
+    assert same_shape is not pads_to_longest, "inputs pad to the batch's longest clip exactly where declared"
 
 
 def test_infer_clips_of_an_empty_loader_counts_no_clip(adapter: ToyAdapter) -> None:
