@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # Quant settings that only concern activations; a weights-first rounding is shared across them.
 ACTIVATION_KEYS = ("name", "a_bits", "a_symmetric", "hist_bins")
 # Part of every key: raise it when a change to the code alters the roundings, so older entries go unused.
-ROUNDING_VERSION = 3
+ROUNDING_VERSION = 4
 
 
 def rounding_key(cfg: DictConfig) -> str:
