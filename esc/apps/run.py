@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -71,7 +70,7 @@ def main(cfg: DictConfig) -> None:
     finished = None if cfg.force else here or find_finished(Path(cfg.reuse_from), this_config)
     if finished is not None:
         log.info("reusing finished run %s (force=true reruns it)", finished)
-        made_by = json.loads((finished / METRICS_FILE).read_text()).get("git", "unknown")
+        made_by = read_record(finished / METRICS_FILE).get("git", "unknown")
         warn_if_made_by_other_code("that run", made_by)
         if finished == here:
             return  # a restarted sweep's own finished run, logged (or not) when it was made
