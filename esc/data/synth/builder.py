@@ -113,9 +113,16 @@ def build_corpus(plan: CorpusPlan, root: Path, workers: int | None = None, overw
         return root
     manifest = read_manifest(root)
     damaged_copy = manifest is not None and manifest["fingerprint"] == fingerprint
-    if root.exists() and any(root.iterdir()) and not (overwrite or damaged_copy):
-        found = "another esc corpus" if manifest else "files that are not this corpus"
-        if manifest and manifest.get("generator_version") != GENERATOR_VERSION:
+    if root.exists() and any(root.iterdir()) and manifest is None:
+        # Not written by esc-data (a real dataset, say): never ours to delete, even when asked to overwrite.
+        raise CorpusExistsError(
+            f"corpus.root={root} holds files that no esc-data run wrote (no {MANIFEST}), which "
+            "corpus.overwrite=true does not replace; choose another corpus.root, or empty that folder "
+            "yourself"
+        )
+    if manifest is not None and not (overwrite or damaged_copy):
+        found = "another esc corpus"
+        if manifest.get("generator_version") != GENERATOR_VERSION:
             found = (
                 f"an esc corpus from generator version {manifest.get('generator_version')}, "
                 f"and this code writes version {GENERATOR_VERSION}"

@@ -65,6 +65,18 @@ def test_overwrite_replaces_a_different_corpus(tmp_path):
     assert is_complete(root, make_plan("sid", "tiny", 3))
 
 
+def test_overwrite_never_deletes_a_folder_that_esc_data_did_not_write(tmp_path):
+    """A real dataset at corpus.root (no manifest) stays, whatever corpus.overwrite says."""
+    root = tmp_path / "voxceleb1"
+    clip = root / "wav" / "id10001" / "1zcIwhmdeo4" / "00001.wav"
+    clip.parent.mkdir(parents=True)
+    clip.write_bytes(b"licensed audio")
+    with pytest.raises(CorpusExistsError, match="no esc-data run wrote .*empty that folder yourself"):
+        build_corpus(make_plan("sid", "tiny", 0), root, overwrite=True)
+    assert clip.read_bytes() == b"licensed audio"
+    assert not root.with_name("voxceleb1.partial").exists()
+
+
 def test_damaged_corpus_with_its_own_manifest_is_rebuilt(tmp_path):
     plan = make_plan("sid", "tiny", 0)
     root = build_corpus(plan, tmp_path / "sid")
