@@ -25,6 +25,12 @@ def group_options(group: str) -> dict[str, DictConfig]:
     return {path.stem: OmegaConf.load(path) for path in sorted((Path(CONFIG_DIR) / group).glob("*.yaml"))}
 
 
+def is_whole_number(value: object) -> bool:
+    """Whether a config value is an integer (not a bool): a count such as `es.budget=1e3` reaches the code
+    as the float 1000.0, which `range` and slicing refuse only when they meet it, maybe minutes in."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def plain_options(node: DictConfig | None) -> dict:
     """An optional config mapping as a plain dict, for passing on as keyword arguments."""
     return {} if node is None else OmegaConf.to_container(node, resolve=True)

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from esc.calibrate.precision import cuda_float32_matmuls
+from esc.config import is_whole_number
 from esc.models.adapter import SpeechAdapter
 from esc.quant import population_scales, quant_enabled
 
@@ -86,9 +87,10 @@ def check_fitness_settings(kind: str, chunk_rows: int) -> None:
     """Refuse an unknown `es.fitness` or an `es.chunk_rows` that holds no row, naming the value."""
     if kind not in FITNESS:
         raise ValueError(f"es.fitness={kind!r} is unknown; choose one of {sorted(FITNESS)}")
-    if chunk_rows < 1:
+    if not is_whole_number(chunk_rows) or chunk_rows < 1:
         raise ValueError(
-            f"es.chunk_rows={chunk_rows} must be ≥ 1: it is the rows (clips × candidates) of one forward"
+            f"es.chunk_rows={chunk_rows!r} must be an integer ≥ 1: it is the rows (clips × candidates) of "
+            "one forward"
         )
 
 

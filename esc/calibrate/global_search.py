@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from esc.atomic_files import write_bytes_atomically
 from esc.calibrate.optimizers import GENERATIONAL, check_optimizer, make_optimizer, optimizer_sigma
+from esc.config import is_whole_number
 
 log = logging.getLogger(__name__)
 DEFAULT_SHIFT_REACH = 2.0  # log2 units the shared shifts span when θ is unbounded
@@ -41,6 +42,11 @@ class SearchSettings:
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot run, or would run without searching, naming the value and the fix."""
+        for name in ("budget", "popsize", "seed", "checkpoint_every", "keep_top", "shift_points"):
+            if not is_whole_number(getattr(self, name)):
+                raise ValueError(
+                    f"es.{name}={getattr(self, name)!r} must be an integer (write 1000, not 1e3 or 1000.0)"
+                )
         check_optimizer(self.optimizer, self.popsize)
         searched = self.budget - self.shift_points
         rules = [

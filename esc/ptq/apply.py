@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from esc.config import plain_options
+from esc.config import is_whole_number, plain_options
 from esc.models.adapter import SpeechAdapter
 from esc.ptq.adaround import adaround
 from esc.ptq.gptq import gptq_round, hessian_update
@@ -85,7 +85,7 @@ LayerStatistics = HessianStatistics | SampledRows  # what a method gathers per l
 
 # An option's rule: a test of its value, and what the value must be, for the refusal.
 Rule = tuple[Callable[[float], bool], str]
-AT_LEAST_ONE: Rule = (lambda value: value >= 1, "≥ 1")
+AT_LEAST_ONE: Rule = (lambda value: is_whole_number(value) and value >= 1, "an integer ≥ 1")
 POSITIVE: Rule = (lambda value: value > 0, "> 0")
 NOT_NEGATIVE: Rule = (lambda value: value >= 0, "≥ 0")
 
@@ -113,7 +113,7 @@ METHODS: dict[str, PtqMethod] = {
             "warmup": (lambda value: 0 <= value < 1, "in [0, 1): a fraction of the iterations"),
             "batch_rows": AT_LEAST_ONE,
             "max_rows": AT_LEAST_ONE,
-            "seed": (lambda value: isinstance(value, int), "an integer"),
+            "seed": (is_whole_number, "an integer"),
         },
     ),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from esc.config import is_whole_number
 from esc.quant.bits import check_bits
 from esc.quant.weight_calibrators import WEIGHT_CALIBRATORS
 
@@ -29,5 +30,5 @@ class QuantConfig:
         check_bits("w_bits", self.w_bits)
         check_bits("a_bits", self.a_bits)
         WEIGHT_CALIBRATORS.get(self.weight_calibrator)
-        if isinstance(self.hist_bins, bool) or not isinstance(self.hist_bins, int) or self.hist_bins < 2:
+        if not is_whole_number(self.hist_bins) or self.hist_bins < 2:
             raise ValueError(f"hist_bins={self.hist_bins!r} must be an integer >= 2")

@@ -183,7 +183,7 @@ def test_holdout_split_follows_the_seed():
         ("es.sigma=0", "es.sigma=0 must be > 0"),
         ("es.popsize=1", "es.popsize=1 is too small for es.optimizer=ParametrizedCMA"),
         ("es.fitness=ce", "es.fitness='ce' is unknown"),
-        ("es.chunk_rows=0", "es.chunk_rows=0 must be ≥ 1"),
+        ("es.chunk_rows=0", "es.chunk_rows=0 must be an integer ≥ 1"),
         ("es.precision=fp16", "es.precision='fp16' is unknown"),
     ],
 )

@@ -75,8 +75,11 @@ def test_unknown_fitness_and_an_empty_chunk_are_refused(quantized_ast):
     adapter, datamodule = quantized_ast
     with pytest.raises(ValueError, match="es.fitness='ce' is unknown; choose one of"):
         PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "ce", chunk_rows=64)
-    with pytest.raises(ValueError, match="es.chunk_rows=0 must be ≥ 1"):
-        PopulationFitness.on_clips(adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=0)
+    for chunk_rows in (0, 1024.0):
+        with pytest.raises(ValueError, match=f"es.chunk_rows={chunk_rows} must be an integer ≥ 1"):
+            PopulationFitness.on_clips(
+                adapter, datamodule.calibration_dataloader(), "kl", chunk_rows=chunk_rows
+            )
 
 
 def test_positions_the_mask_leaves_out_do_not_count_in_kl_or_mse_rows():

@@ -31,6 +31,12 @@ def quadratic(thetas: np.ndarray) -> np.ndarray:
         ({"checkpoint_every": 0}, "es.checkpoint_every=0 must be ≥ 1"),
         ({"keep_top": 0}, "es.keep_top=0 must be ≥ 1"),
         ({"popsize": 0, "optimizer": "OnePlusOne"}, "es.popsize=0 is too small for es.optimizer=OnePlusOne"),
+        # Hydra reads es.budget=1e3 as 1000.0, which `range` would refuse only at the last generation.
+        ({"budget": 1000.0}, "es.budget=1000.0 must be an integer (write 1000, not 1e3"),
+        ({"popsize": 16.0}, "es.popsize=16.0 must be an integer"),
+        ({"keep_top": 8.0}, "es.keep_top=8.0 must be an integer"),
+        ({"shift_points": True}, "es.shift_points=True must be an integer"),
+        ({"seed": None}, "es.seed=None must be an integer"),
     ],
 )
 def test_settings_that_cannot_search_are_refused_by_name(changes, message):

@@ -158,13 +158,16 @@ def test_unknown_ptq_method_lists_the_choices(setup):
     [
         ({"name": "gptq", "order": "weights-first"}, "ptq.order='weights-first' is unknown"),
         ({"name": "none", "order": "activation_first"}, "ptq.order='activation_first' is unknown"),
-        ({"name": "gptq", "options": {"block": 0}}, "ptq.options.block=0 must be ≥ 1"),
+        ({"name": "gptq", "options": {"block": 0}}, "ptq.options.block=0 must be an integer ≥ 1"),
         ({"name": "gptq", "options": {"damp": 0}}, "ptq.options.damp=0 must be > 0"),
         ({"name": "gptq", "options": {"iters": 10}}, "ptq.options.iters is not an option of ptq=gptq"),
         ({"name": "adaround", "options": {"warmup": 1.0}}, "ptq.options.warmup=1.0 must be in [0, 1)"),
         ({"name": "adaround", "options": {"lr": 0}}, "ptq.options.lr=0 must be > 0"),
-        ({"name": "adaround", "options": {"max_rows": 0}}, "ptq.options.max_rows=0 must be ≥ 1"),
+        ({"name": "adaround", "options": {"max_rows": 0}}, "ptq.options.max_rows=0 must be an integer ≥ 1"),
         ({"name": "adaround", "options": {"seed": 0.5}}, "ptq.options.seed=0.5 must be an integer"),
+        # Counts that `range` or slicing would refuse only at the first layer's rounding.
+        ({"name": "adaround", "options": {"iters": 1e3}}, "ptq.options.iters=1000.0 must be an integer ≥ 1"),
+        ({"name": "gptq", "options": {"block": 128.0}}, "ptq.options.block=128.0 must be an integer ≥ 1"),
     ],
 )
 def test_ptq_settings_that_cannot_round_are_refused_by_name(ptq, message):

@@ -1,8 +1,10 @@
 """Bit-width validation and integer grids."""
 
+import re
+
 import pytest
 
-from esc.quant.bits import check_bits, integer_grid
+from esc.quant.bits import check_bits, integer_grid, is_float
 
 
 @pytest.mark.parametrize("bits", [2, 3, 4, 8, 12, 16])
@@ -16,6 +18,19 @@ def test_widths_outside_2_to_16_raise_naming_setting_value_and_range(bits: objec
         check_bits("w_bits", bits)
     with pytest.raises(ValueError, match=repr(bits).replace(".", r"\.")):
         check_bits("w_bits", bits)
+
+
+@pytest.mark.parametrize(
+    ("quant", "named"),
+    [
+        ({"w_bits": 4, "a_bits": None}, "quant.a_bits=None"),
+        ({"w_bits": "4bit", "a_bits": 4}, "quant.w_bits='4bit'"),
+    ],
+)
+def test_whether_a_quant_setting_is_float_refuses_a_width_that_is_not_one_by_name(quant, named) -> None:
+    """esc-run asks this first (for the run's config hash): a typo must not surface as a bare TypeError."""
+    with pytest.raises(ValueError, match=re.escape(named)):
+        is_float(quant)
 
 
 def test_symmetric_grid_is_narrow_signed_so_it_mirrors_around_zero() -> None:
