@@ -9,14 +9,25 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from esc.evaluation import accelerator_device
 from esc.records import evaluated_inputs, git_revision, payload_key, warn_if_made_by_other_code, write_json
 
 log = logging.getLogger(__name__)
 
+# Data settings that choose the calibration clips or how files arrive: the float metric depends on none,
+# so a sweep over calibration sets (experiment=ablation_calib_size) evaluates its float model once.
+_UNEVALUATED_DATA_KEYS = ("calib_size", "calib_seed", "num_workers", "download")
+
 
 def float_key(cfg: DictConfig) -> str:
-    """Hash of everything the float metric depends on."""
-    return payload_key(evaluated_inputs(cfg) | {"metric": cfg.task.metric})
+    """Hash of everything the float metric depends on, the device type that evaluates it included: a GPU's
+    convolutions round otherwise than a CPU's, and `accelerator=auto` picks either."""
+    inputs = evaluated_inputs(cfg)
+    inputs["data"] = {
+        key: value for key, value in inputs["data"].items() if key not in _UNEVALUATED_DATA_KEYS
+    }
+    device = accelerator_device(cfg.accelerator).type
+    return payload_key(inputs | {"metric": cfg.task.metric, "device": device})
 
 
 def read_entry(entry: Path) -> float | None:

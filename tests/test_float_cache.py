@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import torch
+
+from esc import float_cache
 from esc.float_cache import cached_float_metric
 from esc.records import git_revision
 from tests.test_configs import compose_config
@@ -18,6 +21,20 @@ def test_a_cached_float_metric_is_reused_unless_the_run_is_forced(tmp_path):
     forced = compose_config("run", [f"float_cache={tmp_path}", "force=true"])
     assert cached_float_metric(forced, lambda: next(values)) == 97.5
     assert cached_float_metric(cfg, lambda: 0.0) == 97.5, "the forced value replaces the entry"
+
+
+def test_the_calibration_set_shares_an_entry_and_the_evaluated_split_or_device_does_not(
+    tmp_path, monkeypatch
+):
+    def cached(*overrides: str) -> float:
+        cfg = compose_config("run", [f"float_cache={tmp_path}", *overrides])
+        return cached_float_metric(cfg, lambda: float(len(list(tmp_path.glob("*.json")))))
+
+    assert cached() == 0.0
+    assert cached("data.calib_size=64", "data.calib_seed=3", "data.num_workers=2") == 0.0
+    assert cached("data.eval_split=validation") == 1.0
+    monkeypatch.setattr(float_cache, "accelerator_device", lambda accelerator: torch.device("cuda"))
+    assert cached() == 2.0, "a GPU evaluation does not reuse the CPU's float metric"
 
 
 def test_an_unreadable_entry_is_named_and_recomputed(tmp_path, caplog):
