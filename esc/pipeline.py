@@ -39,6 +39,37 @@ class Quantization:
     ptq_seconds: float = 0.0
 
 
+CLIPS_WITHOUT_A_CLASS = ("refuse", "leave_out")
+
+
+def check_evaluated_targets(
+    model_cfg: DictConfig, adapter: SpeechAdapter, datamodule: SpeechDataModule
+) -> None:
+    """Refuse, by name, an evaluated clip whose label the model has no class for; or, where the model config
+    says `clips_without_a_class: leave_out` (a speaker model trained on other speakers than the test
+    split's), evaluate without those clips and log how many."""
+    policy = model_cfg.get("clips_without_a_class", "refuse")
+    if policy not in CLIPS_WITHOUT_A_CLASS:
+        raise ValueError(
+            f"model.clips_without_a_class={policy!r} is unknown; choose one of "
+            f"{', '.join(CLIPS_WITHOUT_A_CLASS)}"
+        )
+    targets = [example.target for example in datamodule.evaluated_examples()]
+    unknown = adapter.targets_without_a_class(targets) if policy == "leave_out" else set()
+    if unknown:
+        left_out = datamodule.leave_out_targets(unknown)
+        log.warning(
+            "model.clips_without_a_class=leave_out: evaluating without %d of %d %s clips, whose %d labels "
+            "(%s) are not classes of the model",
+            left_out,
+            len(targets),
+            datamodule.eval_split,
+            len(unknown),
+            ", ".join(sorted(unknown)[:5]) + (", ..." if len(unknown) > 5 else ""),
+        )
+    adapter.references([example.target for example in datamodule.evaluated_examples()])
+
+
 def check_task(cfg: DictConfig) -> None:
     """Refuse a model, or data, of another task: the metric would be meaningless (a keyword model's labels
     mapped onto speaker identities, say)."""
@@ -110,7 +141,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     datamodule = build_datamodule(cfg.data)
     # The splits this run reads, their labels, and the ESC settings, checked first: before minutes of
     # evaluating (a label the model has no class for is refused by name).
-    adapter.references([example.target for example in datamodule.evaluated_examples()])
+    check_evaluated_targets(cfg.model, adapter, datamodule)
     if not is_float(cfg.quant):
         clips = datamodule.calibration_examples()
         if cfg.calibrator.name == SEARCHING_CALIBRATOR:

@@ -9,6 +9,7 @@ import pytest
 from esc import pipeline
 from esc.data.datamodule import EmptySplitError, SpeechDataModule
 from esc.data.readers import Example
+from esc.models.registry import build_adapter
 from tests.test_configs import compose_config
 
 
@@ -81,3 +82,43 @@ def test_a_label_without_a_class_is_refused_before_the_float_evaluation(monkeypa
     cfg = compose_config("run", [f"model.pretrained={tiny_ast_dir}", f"float_cache={tmp_path / 'float'}"])
     with pytest.raises(KeyError, match="dataset label 'banana' has no class in the model"):
         pipeline.run(cfg, tmp_path)
+
+
+def clips_module(*labels: str) -> SpeechDataModule:
+    clips = [Example(Path(f"{number}.wav"), label, "s") for number, label in enumerate(labels)]
+    return SpeechDataModule(lambda split: clips)
+
+
+def test_clips_without_a_class_are_left_out_only_where_the_model_config_says_so(tiny_ast_dir, caplog):
+    """A speaker model trained on other speakers than the test split's (SpeechBrain's VoxCeleb ECAPA) is
+    scored on the clips it has classes for, with a warning that counts the others."""
+    cfg = compose_config(
+        "run", [f"model.pretrained={tiny_ast_dir}", "+model.clips_without_a_class=leave_out"]
+    )
+    adapter = build_adapter(cfg.model)
+    module = clips_module("yes", "banana", "no", "banana", "kiwi")
+    pipeline.check_evaluated_targets(cfg.model, adapter, module)
+    assert [clip.target for clip in module.evaluated_examples()] == ["yes", "no"]
+    assert (
+        "evaluating without 3 of 5 test clips, whose 2 labels (banana, kiwi) are not classes" in caplog.text
+    )
+    with pytest.raises(EmptySplitError, match="no clip left once the 1 targets that the model has no class"):
+        pipeline.check_evaluated_targets(cfg.model, adapter, clips_module("banana"))
+
+
+@pytest.mark.parametrize(
+    ("policy", "refusal"),
+    [
+        (None, "dataset label 'banana' has no class in the model"),
+        ("skip", "model.clips_without_a_class='skip' is unknown; choose one of refuse, leave_out"),
+    ],
+)
+def test_clips_without_a_class_are_refused_by_default_and_an_unknown_policy_by_name(
+    tiny_ast_dir, policy, refusal
+):
+    overrides = [] if policy is None else [f"+model.clips_without_a_class={policy}"]
+    cfg = compose_config("run", [f"model.pretrained={tiny_ast_dir}", *overrides])
+    module = clips_module("yes", "banana")
+    with pytest.raises((KeyError, ValueError), match=re.escape(refusal)):
+        pipeline.check_evaluated_targets(cfg.model, build_adapter(cfg.model), module)
+    assert len(module.evaluated_examples()) == 2

@@ -105,6 +105,18 @@ class SpeechDataModule(L.LightningDataModule):
         """The clips that the metric is computed on (`eval_split`, cut to `test_limit`)."""
         return self.split(self.eval_split)
 
+    def leave_out_targets(self, targets: set[str]) -> int:
+        """Evaluate without the clips of these targets (a model's unknown speakers); returns how many went."""
+        evaluated = self.evaluated_examples()
+        kept = [example for example in evaluated if example.target not in targets]
+        if not kept:
+            raise EmptySplitError(
+                f"the {self.eval_split} split has no clip left once the {len(targets)} targets that the "
+                "model has no class for are left out: this model cannot be scored on this data"
+            )
+        self._splits[self.eval_split] = kept
+        return len(evaluated) - len(kept)
+
     def calibration_dataloader(self) -> DataLoader:
         """The calibration clips, in a fixed order."""
         return self.loader(self.calibration_examples())

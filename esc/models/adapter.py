@@ -120,6 +120,11 @@ class SpeechAdapter(nn.Module, ABC):
     def references(self, targets: list[str]) -> torch.Tensor | list[str]:
         """The dataset's targets in the same terms as `predictions`."""
 
+    def targets_without_a_class(self, targets: list[str]) -> set[str]:
+        """The targets that `references` cannot map: labels outside a classifier's classes (none for
+        transcripts, which every tokenizer can spell)."""
+        return set()
+
     def loss(self, inputs: dict[str, torch.Tensor], targets: list[str]) -> torch.Tensor:
         """The task loss against the dataset's targets: for class labels the mean of `per_example_loss`, so
         training and ESC's task fitness score the same loss; sequence models override it (CTC, ...)."""

@@ -30,6 +30,10 @@ class LabelMapping:
                 f"(model labels: {sorted(label2id)[:12]}...); fix the names in the model config"
             )
 
+    def has_class(self, label: str) -> bool:
+        """Whether a dataset label maps to a class of the model (its own, or the fallback)."""
+        return self.mapping.get(label, label) in self.label2id or self.unknown is not None
+
     def index(self, label: str) -> int:
         """The model's class index for a dataset label."""
         name = self.mapping.get(label, label)
@@ -55,6 +59,9 @@ class ClassDecoding:
 
     def references(self, targets: list[str]) -> torch.Tensor:
         return torch.tensor([self.labels.index(t) for t in targets], device=self.device)
+
+    def targets_without_a_class(self, targets: list[str]) -> set[str]:
+        return {target for target in targets if not self.labels.has_class(target)}
 
 
 class AudioClassifierAdapter(ClassDecoding, SpeechAdapter):

@@ -106,3 +106,33 @@ def test_hub_config_evaluates_a_local_copy_of_its_architecture(case: HubCase, ti
     else:
         assert (metrics["w_bits"], metrics["a_bits"]) == (8, 8) and metrics["n_calib"] > 0
         assert json.loads((tmp_path / "run" / "scales.json").read_text())
+
+
+def test_the_voxceleb_ecapa_is_scored_without_the_speakers_it_has_no_class_for(tiny_corpora, tmp_path):
+    """spkrec-ecapa-voxceleb has no class for VoxCeleb1's 40 test identities: its config leaves their clips
+    out of the evaluation, counted in the record's n_test, where any other model would refuse them."""
+    root = tiny_corpora["sid"]
+    unknown, *known = synth_identities(root)
+    split_lines = (root / "iden_split.txt").read_text().split()
+    unknown_test_clips = sum(
+        1
+        for split, path in zip(split_lines[::2], split_lines[1::2], strict=True)
+        if split == "3" and path.startswith(f"{unknown}/")
+    )
+    result = esc_run(
+        tmp_path / "run",
+        "model=ecapa_voxceleb",
+        f"model.pretrained={save_tiny_ecapa(tmp_path / 'checkpoint', known)}",
+        "data=synth_sid",
+        f"data.root={root}",
+        "quant=fp",
+        "accelerator=cpu",
+        f"float_cache={tmp_path / 'float_cache'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert unknown_test_clips > 0
+    assert (
+        json.loads((tmp_path / "run" / "metrics.json").read_text())["n_test"]
+        == TEST_CLIPS["sid"] - unknown_test_clips
+    )
+    assert f"whose 1 labels ({unknown}) are not classes of the model" in result.stdout
