@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 
 from esc.calibrate.esc import calibrate_esc, checked_settings
 from esc.calibrate.standard import CalibrationResult, calibrate_standard, quant_config
-from esc.config import group_options
+from esc.config import group_options, plain_options
 from esc.data.build import build_datamodule
 from esc.data.datamodule import SpeechDataModule
 from esc.data.readers import READER_TASKS
@@ -25,6 +25,7 @@ from esc.ptq.apply import apply_ptq, check_ptq
 from esc.ptq.cache import cached_rounding
 from esc.quant import quantize, scales_record, use_fused_kernel
 from esc.quant.bits import OFF_BITS, is_float
+from esc.quant.calibrate import check_activation_calibrator
 from esc.records import SEARCHING_CALIBRATOR, config_hash, device_name, finished_now, git_revision, write_json
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,8 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
         clips = datamodule.calibration_examples()
         if cfg.calibrator.name == SEARCHING_CALIBRATOR:
             checked_settings(cfg.calibrator, cfg.es, device, len(clips))
+        else:
+            check_activation_calibrator(cfg.calibrator.name, plain_options(cfg.calibrator.get("options")))
     float_metric = cached_float_metric(
         cfg, lambda: evaluate(adapter, datamodule, cfg.task.metric, cfg.accelerator)
     )

@@ -39,6 +39,10 @@ def test_an_empty_split_is_refused_before_the_float_evaluation(
         ("es.fitness=ce", "es.fitness='ce' is unknown"),
         ("es.holdout=0.9", "es.holdout=0.9 leaves none of the 2 calibration clips for the search"),
         ("es.budget=20", "es.budget=20 leaves 4 evaluations after es.shift_points=16"),
+        (
+            "calibrator.local_options.mse.num_candidates=0",
+            "calibrator 'mse' cannot run with options {'num_candidates': 0}: num_candidates=0 must be ≥ 1",
+        ),
     ],
 )
 def test_a_bad_esc_setting_is_refused_before_the_float_evaluation(
@@ -122,3 +126,32 @@ def test_clips_without_a_class_are_refused_by_default_and_an_unknown_policy_by_n
     with pytest.raises((KeyError, ValueError), match=re.escape(refusal)):
         pipeline.check_evaluated_targets(cfg.model, build_adapter(cfg.model), module)
     assert len(module.evaluated_examples()) == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            ["calibrator=percentile", "calibrator.options.percentile=150"],
+            "percentile=150 must be in (0, 100]",
+        ),
+        (
+            ["calibrator=mse", "+calibrator.options.candidates=64"],
+            "calibrator 'mse' has no option ['candidates']",
+        ),
+    ],
+)
+def test_a_standard_calibrator_that_cannot_run_is_refused_before_the_float_evaluation(
+    monkeypatch, tmp_path, tiny_ast_dir, overrides, message
+):
+    def evaluate(*args, **kwargs):
+        raise AssertionError("the float model was evaluated before the calibrator's options were checked")
+
+    monkeypatch.setattr(pipeline, "build_datamodule", lambda data_cfg: clips_module("yes", "no"))
+    monkeypatch.setattr(pipeline, "evaluate", evaluate)
+    cfg = compose_config(
+        "run",
+        [f"model.pretrained={tiny_ast_dir}", "quant=w4a4", f"float_cache={tmp_path / 'float'}", *overrides],
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        pipeline.run(cfg, tmp_path)

@@ -26,10 +26,12 @@ from esc.calibrate.global_search import SearchSettings, search, thetas_to_scales
 from esc.calibrate.optimizers import check_dimension
 from esc.calibrate.precision import fitness_precision
 from esc.calibrate.standard import CalibrationResult, calibrate_standard
+from esc.config import plain_options
 from esc.data.datamodule import SpeechDataModule
 from esc.data.readers.example import Example
 from esc.models.adapter import SpeechAdapter
 from esc.quant import activation_scale_names, get_activation_scales, set_activation_scales
+from esc.quant.calibrate import check_activation_calibrator
 from esc.records import device_name, git_revision
 from esc.results.store import HISTORY_FILE, THETA_FILE
 
@@ -100,10 +102,12 @@ def checked_settings(
             f"{sorted(calibrator_cfg.local_options)}"
         )
     check_fitness_settings(es_cfg.fitness, es_cfg.chunk_rows)
+    local = OmegaConf.create(
+        {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
+    )
+    check_activation_calibrator(local.name, plain_options(local.options))
     return EscSettings(
-        OmegaConf.create(
-            {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
-        ),
+        local,
         fitness_precision(es_cfg.precision, device),
         search_settings(es_cfg),
         held_out_clips(es_cfg.holdout, clips),

@@ -7,13 +7,17 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import torch
 from torch import nn
 
-from esc.quant.bits import OFF_BITS
+from esc.quant.bits import OFF_BITS, integer_grid
 from esc.quant.calibrators import ACTIVATION_CALIBRATORS
 from esc.quant.inventory import scaled_activation_quantizers, weight_quantizers
 from esc.quant.layers import QuantLayerMixin
+from esc.quant.statistics import ActivationStatistics
 from esc.quant.weight_calibrators import WEIGHT_CALIBRATORS
+
+_CHECK_BINS = 256  # the ramp's values and histogram bins: enough for every calibrator's narrowest window
 
 
 @contextmanager
@@ -45,8 +49,7 @@ def calibrate_activations(model: nn.Module, method: str = "minmax", **options: f
     Quantizers that saw no data (unused modules) are skipped with a warning and keep failing loudly if
     they are ever run; a calibration set that reached no quantizer at all is an error.
     """
-    calibrator = ACTIVATION_CALIBRATORS.get(method)
-    _check_options(method, calibrator, options)
+    calibrator = check_activation_calibrator(method, options)
     quantizers = scaled_activation_quantizers(model)
     observed = [q for q in quantizers if q.statistics is not None and q.statistics.batches > 0]
     if quantizers and not observed:
@@ -61,15 +64,27 @@ def calibrate_activations(model: nn.Module, method: str = "minmax", **options: f
         warnings.warn(f"no calibration data reached {len(unobserved)} quantizers: {unobserved}", stacklevel=2)
 
 
-def _check_options(method: str, calibrator: Callable, options: dict) -> None:
-    # A calibrator's options are its parameters after (statistics, steps); a misspelt one would otherwise
-    # surface as a TypeError from deep inside the first quantizer's calibration.
+def check_activation_calibrator(method: str, options: dict) -> Callable:
+    """The calibrator named `method`, once its options are known to work: a misspelt option or a value it
+    refuses (percentile=150) is refused here, before any statistics pass, rather than at the first quantizer.
+
+    The values are tried on the statistics of a small ramp, so each rule stays in its calibrator alone.
+    """
+    calibrator = ACTIVATION_CALIBRATORS.get(method)
+    # A calibrator's options are its parameters after (statistics, steps).
     accepted = list(inspect.signature(calibrator).parameters)[2:]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(
             f"calibrator {method!r} has no option {unknown}; it takes {accepted or 'no options'}"
         )
+    ramp = ActivationStatistics(f"{method} check", magnitude=True, bins=_CHECK_BINS)
+    ramp.observe(torch.linspace(-1.0, 1.0, _CHECK_BINS))
+    try:
+        calibrator(ramp, integer_grid(4, "symmetric")[1], **options)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"calibrator {method!r} cannot run with options {options}: {error}") from None
+    return calibrator
 
 
 def calibrate_weights(model: nn.Module, method: str | None = None) -> None:
