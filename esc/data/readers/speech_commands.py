@@ -31,13 +31,16 @@ def read_speech_commands(root: str | Path, split: str, download: bool = False) -
     if not download:
         _check_layout(root)
     dataset = SPEECHCOMMANDS(root, download=download, subset=_SUBSETS[split])
+    # After torchaudio, which with download=true fetches only a missing copy: one already there may have
+    # been edited since, and torchaudio would read a blank line as the word folder itself.
+    for name in _SPLIT_LISTS:
+        check_list_lines(root / _FOLDER / name, _CLIP, f"a clip path {_CLIP_FORM}")
     examples = []
     for n in range(len(dataset)):
         try:
             relative, _, label, speaker, _ = dataset.get_metadata(n)
         except ValueError as error:
-            # The lists were checked above (a downloaded archive's are the official ones), so a word folder
-            # holds a clip of another name (a copy's "(1)").
+            # The lists were checked above, so a word folder holds a clip of another name (a copy's "(1)").
             raise ValueError(
                 f"a clip in a word folder of {root / _FOLDER} is not named {_CLIP_FORM} ({error}): rename "
                 "or remove it"
@@ -68,5 +71,3 @@ def _check_layout(root: Path) -> None:
             f"Speech Commands v2 at {folder} lacks {' and '.join(missing)} (the training split is the clips "
             "that neither list names); the v0.02 archive has both at its top: unpack it again there"
         )
-    for name in _SPLIT_LISTS:
-        check_list_lines(folder / name, _CLIP, f"a clip path {_CLIP_FORM}")

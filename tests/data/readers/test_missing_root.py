@@ -83,11 +83,14 @@ def test_a_root_set_to_the_librispeech_folder_itself_names_its_parent(tmp_path):
     assert f"set data.root={tmp_path}, which holds it" in str(error.value)
 
 
+@pytest.mark.parametrize("download", [False, True], ids=["local", "download_on_a_copy_already_there"])
 @pytest.mark.parametrize("split", ["train", "validation", "test"])
-def test_a_blank_line_in_a_speech_commands_list_names_the_list_and_line_for_every_split(tmp_path, split):
+def test_a_blank_line_in_a_speech_commands_list_names_the_list_and_line_for_every_split(
+    tmp_path, split, download
+):
     folder = speech_commands_folder(tmp_path, testing="yes/a_nohash_0.wav\n\nyes/b_nohash_0.wav\n")
     with pytest.raises(ValueError, match=r"testing_list.txt, line 2: '' is not a clip path") as error:
-        READERS["speech_commands"](tmp_path, split)
+        READERS["speech_commands"](tmp_path, split, download=download)
     assert str(folder) in str(error.value)
 
 
