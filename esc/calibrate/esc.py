@@ -32,6 +32,7 @@ from esc.data.readers.example import Example
 from esc.models.adapter import SpeechAdapter
 from esc.quant import activation_scale_names, get_activation_scales, set_activation_scales
 from esc.quant.calibrate import check_activation_calibrator
+from esc.quant.fake_quant import fused_kernel_enabled
 from esc.records import device_name, git_revision
 from esc.results.store import HISTORY_FILE, THETA_FILE
 
@@ -147,7 +148,10 @@ def calibrate_esc(
         return fitness(thetas_to_scales(base, thetas)).numpy()
 
     checkpoint = checkpoint_path(es_cfg, run_hash, base)
-    made_by = f"{git_revision()} on {device_name(adapter.device)}"
+    # The fused kernel is not bit-identical everywhere (attention's softmax below float32 on a GPU), so a
+    # resume across `fused_fake_quant` warns as one across code or devices does.
+    arithmetic = "fused" if fused_kernel_enabled(adapter.device.type) else "eager"
+    made_by = f"{git_revision()} on {device_name(adapter.device)}, {arithmetic} fake quantization"
     state = search(evaluate, len(base), checked.search, checkpoint, made_by, force)
     chosen, chosen_fitness = state.best_theta, state.best_fitness
     if holdout is not None:

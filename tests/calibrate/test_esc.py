@@ -79,7 +79,7 @@ def test_esc_run_records_its_fitness_history_and_improves_on_the_local_step(
     assert history["best_fitness"].is_monotonic_decreasing
     assert history["best_fitness"].iloc[-1] == metrics["fitness_best"]
     (checkpoint,) = (tmp_path / "ck").glob("*.pkl")
-    assert load_state(checkpoint).code == f"{metrics['git']} on {metrics['device']}"
+    assert load_state(checkpoint).code == f"{metrics['git']} on {metrics['device']}, eager fake quantization"
     theta = pd.read_csv(tmp_path / "run" / "es_theta.csv")
     scales = {
         e["name"]: e["scale"]
