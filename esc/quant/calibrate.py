@@ -46,8 +46,9 @@ def collecting_statistics(model: nn.Module) -> Iterator[None]:
 def calibrate_activations(model: nn.Module, method: str = "minmax", **options: float) -> None:
     """Set every activation quantizer's scale (and zero point) with the calibrator named `method`.
 
-    Quantizers that saw no data (unused modules) are skipped with a warning and keep failing loudly if
-    they are ever run; a calibration set that reached no quantizer at all is an error.
+    Quantizers that saw no data (unused modules) are skipped with a warning: one never calibrated fails
+    loudly if it is ever run, one calibrated before keeps its earlier scale. A calibration set that reached
+    no quantizer at all is an error.
     """
     calibrator = check_activation_calibrator(method, options)
     quantizers = scaled_activation_quantizers(model)
