@@ -26,7 +26,15 @@ from esc.ptq.cache import cached_rounding
 from esc.quant import quantize, scales_record, use_fused_kernel
 from esc.quant.bits import OFF_BITS, is_float
 from esc.quant.calibrate import check_activation_calibrator
-from esc.records import SEARCHING_CALIBRATOR, config_hash, device_name, finished_now, git_revision, write_json
+from esc.records import (
+    SEARCHING_CALIBRATOR,
+    config_hash,
+    device_name,
+    finished_now,
+    git_revision,
+    inputs_hash,
+    write_json,
+)
 
 log = logging.getLogger(__name__)
 FLOAT_BITS = 32
@@ -191,6 +199,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
         "fitness_best": calibration.fitness_best,
         "table": cfg.table,
         "config_hash": config_hash(cfg),
+        "inputs_hash": inputs_hash(cfg),
         "device": device_name(device),
         "git": git_revision(),
         "finished_at": finished_now(),

@@ -43,15 +43,25 @@ def weights_stamp(pretrained: str) -> list:
     return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()]
 
 
+def input_stamps(pretrained: str, data_root: str | None) -> dict:
+    """Stamps of the files a run evaluates, which no setting names: the local checkpoint's and the synthetic
+    corpus's (a retrained model or a rebuilt corpus behind the same paths)."""
+    return {"weights": weights_stamp(pretrained), "corpus": corpus_stamp(data_root)}
+
+
+def inputs_hash(cfg: DictConfig) -> str:
+    """A short hash of `input_stamps`, for the run record: tables keep one experiment's seeds per cell, and
+    seeds run before and after a retraining are two experiments."""
+    return payload_key(input_stamps(cfg.model.pretrained, cfg.data.root), length=16)
+
+
 def evaluated_inputs(cfg: DictConfig) -> dict:
     """The model and the data a run evaluates, with stamps of their files on disk: what every cached
     result (float metric, weight rounding) depends on, whatever else its key adds."""
     return {
         "model": OmegaConf.to_container(cfg.model, resolve=True),
         "data": OmegaConf.to_container(cfg.data, resolve=True),
-        "weights": weights_stamp(cfg.model.pretrained),
-        "corpus": corpus_stamp(cfg.data.root),
-    }
+    } | input_stamps(cfg.model.pretrained, cfg.data.root)
 
 
 def payload_key(payload: dict, length: int = 20) -> str:
@@ -89,11 +99,8 @@ def config_hash(cfg: DictConfig) -> str:
     resolved = OmegaConf.to_container(cfg, resolve=True)
     searching = resolved.get("calibrator", {}).get("name") == SEARCHING_CALIBRATOR
     container = experiment_settings(resolved, keep_seed=searching)
-    if "model" in container:
-        container["weights"] = weights_stamp(str(container["model"].get("pretrained", "")))
-    if "data" in container:
-        container["corpus"] = corpus_stamp(container["data"].get("root"))
-    return payload_key(container, length=16)
+    stamps = input_stamps(str(container["model"].get("pretrained", "")), container["data"].get("root"))
+    return payload_key(container | stamps, length=16)
 
 
 def _git(*args: str) -> str:

@@ -100,12 +100,20 @@ def ptq_cell(record: dict) -> str:
 
 def load_runs(root: Path) -> pd.DataFrame:
     """One row per run under `root`: its record, `table` (missing for untagged runs), the evaluated `split`
-    (records older than the key were all on test), its `experiment` and `run_dir`."""
+    (records older than the key were all on test), its `experiment` and `run_dir`.
+
+    The experiment is the run's settings (`recorded_experiment`) and the files it evaluated (`inputs_hash`,
+    absent from older records): seeds run before and after a retraining or a corpus rebuild, with the same
+    settings, are two experiments, and a cell shows the newer one's seeds only."""
     return pd.DataFrame(
         [
             {"table": None, "split": "test"}
             | record
-            | {"ptq": ptq_cell(record), "experiment": recorded_experiment(folder), "run_dir": str(folder)}
+            | {
+                "ptq": ptq_cell(record),
+                "experiment": recorded_experiment(folder) + record.get("inputs_hash", ""),
+                "run_dir": str(folder),
+            }
             for folder, record in run_records(root)
         ]
     )

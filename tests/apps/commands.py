@@ -31,6 +31,7 @@ METRICS_KEYS = {
     "fitness_best",
     "table",
     "config_hash",
+    "inputs_hash",
     "device",
     "git",
     "finished_at",

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.apps.commands import METRICS_KEYS, esc_run
 
 
@@ -127,11 +129,17 @@ def test_a_misspelt_ptq_order_is_refused_before_any_data_is_read(tmp_path):
     assert refusal in result.stderr
 
 
-def test_bits_outside_two_to_sixteen_are_refused_by_name_before_the_model_loads(tmp_path):
+@pytest.mark.parametrize(
+    ("override", "refusal"),
+    [
+        ("quant.a_bits=1", "quant.a_bits=1 is outside the allowed range 2..16"),
+        ("quant.w_bits=null", "quant.w_bits=None is outside the allowed range 2..16 (integers; 16 = off)"),
+    ],
+)
+def test_bits_outside_two_to_sixteen_are_refused_by_name_before_the_model_loads(tmp_path, override, refusal):
     # No model or data is given: were the bits checked after loading, the missing model would be reported.
-    result = esc_run(tmp_path / "run", "quant=w8a8", "quant.a_bits=1")
+    result = esc_run(tmp_path / "run", "quant=w8a8", override)
     assert result.returncode != 0
-    refusal = "quant config group (set as quant.<field>): a_bits=1 is outside the allowed range 2..16"
     assert refusal in result.stderr
 
 

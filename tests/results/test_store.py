@@ -118,3 +118,23 @@ def test_the_seeds_of_one_sweep_share_an_experiment_and_other_settings_do_not(tm
     other = recorded_experiment(hydra_record(tmp_path / "cpu", 0, "300"))
     assert len(seeds) == 1 and other not in seeds
     assert recorded_experiment(tmp_path / "no_record") == ""
+
+
+def test_seeds_before_and_after_a_retraining_are_two_experiments(tmp_path):
+    """The same settings on a retrained model (or a rebuilt corpus) are another experiment: the settings
+    key alone would let a cell average a new seed with two old ones."""
+    old = [hydra_record(tmp_path / f"old{seed}", seed, "600") for seed in range(3)]
+    new = hydra_record(tmp_path / "new0", 0, "600")
+    for seed, folder in enumerate(old):
+        finish_in(folder, f"old{seed}", "2026-01-01T00:00:00+00:00", inputs_hash="weights-before", seed=seed)
+    finish_in(new, "new0", "2026-02-01T00:00:00+00:00", inputs_hash="weights-after", seed=0)
+    finish_in(hydra_record(tmp_path / "older_code", 1, "600"), "x", "2025-12-01T00:00:00+00:00", seed=1)
+    experiments = load_runs(tmp_path).set_index("run_dir")["experiment"]
+    assert experiments[str(new)] != experiments[str(old[0])] == experiments[str(old[2])]
+    assert experiments[str(tmp_path / "older_code")] not in {experiments[str(new)], experiments[str(old[0])]}
+
+
+def finish_in(folder: Path, config_hash: str, finished_at: str, **record) -> None:
+    """`finish` into a folder that already holds its Hydra record."""
+    payload = {"config_hash": config_hash, "finished_at": finished_at, **record}
+    (folder / "metrics.json").write_text(json.dumps(payload))
