@@ -34,6 +34,9 @@ class HessianStatistics:
         hessian, seen = self.hessians.get(name, (None, 0))
         self.hessians[name] = hessian_update(hessian, rows, seen)
 
+    def __contains__(self, name: str) -> bool:
+        return name in self.hessians
+
     def round(self, name: str, layer: nn.Module, options: dict) -> torch.Tensor:
         """The layer's GPTQ-rounded weight matrix; its Hessian is freed."""
         quantizer = layer.weight_quantizer
@@ -69,6 +72,9 @@ class SampledRows:
             picked = keys.topk(self.max_rows, largest=False).indices
             keys, parts = keys[picked], [part[picked] for part in parts]
         self.rows[name] = keys, parts
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.rows
 
     def round(self, name: str, layer: nn.Module, options: dict) -> torch.Tensor:
         """The layer's AdaRound-rounded weight matrix, fit on its sampled rows; the rows are freed."""
@@ -146,15 +152,16 @@ def check_ptq(ptq_cfg: DictConfig) -> None:
 
 def _layer_rows(
     adapter: SpeechAdapter, inputs: dict, name: str, layer: nn.Module, quantized: bool
-) -> torch.Tensor:
-    """The rows one layer sees in one scoring forward pass; its input quantizer applied when `quantized`."""
+) -> torch.Tensor | None:
+    """The rows one layer sees in one scoring forward pass, its input quantizer applied when `quantized`;
+    None when the forward does not reach it."""
     seen: list[torch.Tensor] = []
     with (
         quant_enabled(adapter.model, quantized),
         observing_inputs({name: layer}, lambda _, rows: seen.append(rows), quantized),
     ):
         adapter.logits(inputs)
-    return torch.cat(seen)
+    return torch.cat(seen) if seen else None
 
 
 @torch.no_grad()
@@ -170,7 +177,8 @@ def _observe_paired(
         with quant_enabled(adapter.model, False):
             inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
         float_rows = _layer_rows(adapter, inputs, name, layer, quantized=False)
-        statistics(name, _layer_rows(adapter, inputs, name, layer, quantized=True), float_rows)
+        if float_rows is not None:
+            statistics(name, _layer_rows(adapter, inputs, name, layer, quantized=True), float_rows)
 
 
 def _set_rounding(statistics: LayerStatistics, name: str, layer: nn.Module, options: dict) -> None:
@@ -187,7 +195,9 @@ def apply_ptq(
     Weights-first (the default) rounds every layer on its float inputs, from one pass. Activations-first
     rounds the layers in order, each on its inputs in the quantized model (upstream layers already rounded)
     with the float model's output as AdaRound's target: the rounding then also absorbs the activation error
-    that reaches the layer. That costs two calibration passes per layer.
+    that reaches the layer. That costs two calibration passes per layer. A layer that no calibration
+    forward reaches (a head the model's inference skips) keeps its round-to-nearest weight, with a warning,
+    as activation calibration skips its quantizer.
     """
     check_ptq(ptq_cfg)
     started = time.perf_counter()
@@ -197,10 +207,20 @@ def apply_ptq(
     if not activations_quantized:  # one float pass: every layer's float input rows at once
         with quant_enabled(adapter.model, False), observing_inputs(layers, statistics, quantized=False):
             adapter.infer_clips(loader)
+    unreached = []
     for name, layer in tqdm(layers.items(), desc=ptq_cfg.name, unit="layer", dynamic_ncols=True):
         if activations_quantized:
             _observe_paired(adapter, loader, name, layer, statistics)
-        _set_rounding(statistics, name, layer, options)
+        if name in statistics:
+            _set_rounding(statistics, name, layer, options)
+        else:
+            unreached.append(name)
+    if unreached:
+        log.warning(
+            "no calibration data reached %d layers, whose weights stay round-to-nearest: %s",
+            len(unreached),
+            unreached,
+        )
     seconds = time.perf_counter() - started
     log.info("%s rounded %d layers in %.1f s", ptq_cfg.name, len(layers), seconds)
     return seconds

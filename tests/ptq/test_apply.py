@@ -179,3 +179,25 @@ def test_ptq_settings_that_cannot_round_are_refused_by_name(ptq, message):
 @pytest.mark.parametrize("order", ["weights_first", "activations_first"])
 def test_every_shipped_ptq_config_passes_the_checks(method, order):
     check_ptq(compose_config("run", [f"ptq={method}", f"ptq.order={order}"]).ptq)
+
+
+@pytest.mark.parametrize("order", ["weights_first", "activations_first"])
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_a_layer_that_no_calibration_forward_reaches_keeps_its_rtn_weight_with_a_warning(
+    setup, method, order, caplog
+):
+    """As activation calibration skips a quantizer that saw no data, PTQ skips its layer, by name."""
+    adapter, datamodule, _ = setup
+    adapter.model.unused_head = torch.nn.Linear(8, 4)
+    with pytest.warns(UserWarning, match="no calibration data reached"):
+        layers = quantize_calibrated(adapter, datamodule)
+    rtn = layers["unused_head.weight"].weight_quantizer.fake_weight.clone()
+    cfg = OmegaConf.create({"name": method, "order": order, "options": METHODS[method]})
+    apply_ptq(
+        adapter, datamodule.calibration_dataloader(), cfg, activations_quantized=order != "weights_first"
+    )
+    assert torch.equal(layers["unused_head.weight"].weight_quantizer.fake_weight, rtn)
+    assert (
+        "no calibration data reached 1 layers, whose weights stay round-to-nearest: ['unused_head.weight']"
+        in caplog.text
+    )
