@@ -54,6 +54,12 @@ class SearchSettings:
             ("bounds", self.bounds is None or self.bounds > 0, "must be > 0 (log2 units), or null for none"),
             ("shift_points", self.shift_points >= 0, "must be ≥ 0 (0 skips the shared shifts)"),
             (
+                "shift_points",
+                self.shift_points != 1,
+                "would try one shift only, every scale times 2^-bounds: use 0 for none, or 2 or more "
+                "(evenly spaced from -bounds to +bounds)",
+            ),
+            (
                 "budget",
                 searched >= 0,
                 f"is below es.shift_points={self.shift_points}, which the budget includes; raise es.budget "

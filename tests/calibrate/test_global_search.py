@@ -25,6 +25,7 @@ def quadratic(thetas: np.ndarray) -> np.ndarray:
         ({"sigma": 0.0}, "es.sigma=0.0 must be > 0"),
         ({"bounds": -1.0}, "es.bounds=-1.0 must be > 0"),
         ({"shift_points": -1}, "es.shift_points=-1 must be ≥ 0"),
+        ({"shift_points": 1, "budget": 17}, "es.shift_points=1 would try one shift only"),
         ({"shift_points": 16, "budget": 10}, "es.budget=10 is below es.shift_points=16"),
         ({"shift_points": 16, "budget": 20}, "es.budget=20 leaves 4 evaluations after es.shift_points=16"),
         ({"optimizer": "DE", "budget": 3}, "less than one generation of es.popsize=8"),
