@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.apps.commands import METRICS_KEYS, esc_run
+from tests.apps.commands import METRICS_KEYS, esc_run, own_run_state
 
 
 def test_float_run_writes_metrics_json_with_the_design_schema(tiny_corpora, tiny_ast_dir, tmp_path):
@@ -72,14 +72,18 @@ def recorded_scales(run_dir: Path, kind: str) -> dict[str, float | list[float]]:
 def test_w8a8_with_each_calibrator_writes_metrics_and_scales(tiny_corpora, tiny_ast_dir, tmp_path):
     sweep = tmp_path / "sweep"
     env = os.environ | {"HF_HUB_OFFLINE": "1"}
+    overrides = (
+        "quant=w8a8",
+        "calibrator=minmax,percentile,mse,kl",
+        *tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path),
+    )
     command = [
         sys.executable,
         "-m",
         "esc.apps.run",
         "-m",
-        "quant=w8a8",
-        "calibrator=minmax,percentile,mse,kl",
-        *tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path),
+        *overrides,
+        *own_run_state(sweep, overrides),
         f"hydra.sweep.dir={sweep}",
     ]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
@@ -150,6 +154,8 @@ def test_the_fused_kernel_gives_the_eager_run_bit_for_bit(tiny_corpora, tiny_ast
         overrides = ("quant=w4a4", "calibrator=mse", f"fused_fake_quant={kernel}")
         result = esc_run(run_dir, *overrides, *tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path))
         assert result.returncode == 0, result.stderr[-3000:]
+        if "no C++ compiler" in result.stdout + result.stderr:  # both runs eager: nothing to compare
+            pytest.skip("the fused kernel cannot compile here (no C++ compiler)")
         metrics = json.loads((run_dir / "metrics.json").read_text())
         runs[kernel] = (metrics["quantized"], metrics["config_hash"], (run_dir / "scales.json").read_text())
     assert runs["[cpu]"] == runs["[]"], "same accuracy, same config hash, same scales"

@@ -22,14 +22,12 @@ from esc.calibrate.global_search import load_state
 from esc.data.build import build_datamodule
 from esc.models.registry import build_adapter
 from esc.pipeline import quantize_model
+from tests.apps.commands import own_run_state
 from tests.test_configs import compose_config
 
 
 def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "esc.apps.run",
+    overrides = (
         "data=synth_kws",
         f"data.root={tiny_corpora['kws']}",
         f"model.pretrained={tiny_ast_dir}",
@@ -44,9 +42,11 @@ def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *e
         "es.checkpoint_every=1",
         f"es.checkpoint_dir={checkpoints}",
         f"float_cache={run_dir.parent / 'float_cache'}",
-        f"hydra.run.dir={run_dir}",
         *extra,
-    ]
+    )
+    # Its caches and reuse root beside the run, as commands.run_app keeps them, never the project's outputs/.
+    state = own_run_state(run_dir, overrides)
+    return [sys.executable, "-m", "esc.apps.run", *overrides, *state, f"hydra.run.dir={run_dir}"]
 
 
 def run_to_end(command: list[str]) -> str:
@@ -200,11 +200,20 @@ def test_a_bad_es_setting_is_refused_before_the_local_step(monkeypatch, tmp_path
 
 
 def test_a_bf16_search_runs_on_cpu_and_tf32_is_refused_there(tiny_corpora, tiny_ast_dir, tmp_path):
-    run_to_end(
-        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "es.precision=bf16")
-    )
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["fitness_evals"] == 96 and metrics["fitness_best"] <= metrics["fitness_init"]
+    fitness_init = {}
+    for precision in ("bf16", "fp32"):
+        run_dir = tmp_path / precision
+        run_to_end(
+            esc_command(
+                tiny_corpora, tiny_ast_dir, run_dir, tmp_path / f"ck-{precision}", f"es.precision={precision}"
+            )
+        )
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        assert metrics["fitness_evals"] == 96
+        fitness_init[precision] = metrics["fitness_init"]
+    # The same scales scored in bf16 autocast: the fitness forwards ran at the precision asked for.
+    assert fitness_init["bf16"] != fitness_init["fp32"]
+    assert fitness_init["bf16"] == pytest.approx(fitness_init["fp32"], rel=0.2)
     refusal = refused(
         esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "bad", tmp_path / "ck2", "es.precision=tf32")
     )

@@ -46,10 +46,11 @@ def test_settings_that_cannot_search_are_refused_by_name(changes, message):
 
 
 @pytest.mark.parametrize(("optimizer", "budget"), [("ParametrizedCMA", 16), ("OnePlusOne", 3)])
-def test_budgets_that_still_search_are_accepted(optimizer, budget):
+def test_budgets_that_still_search_are_accepted(optimizer, budget, tmp_path):
     # Only the shared shifts (budget = shift_points), or a one-at-a-time optimizer on a short budget.
     settings = replace(SETTINGS, optimizer=optimizer, budget=budget, shift_points=16 if budget == 16 else 0)
-    assert settings.budget == budget
+    state = search(quadratic, 5, settings, tmp_path / "search.pkl")
+    assert state.done and state.evals == budget and len(state.history) >= 1
 
 
 def test_search_improves_on_theta_zero_and_records_history(tmp_path):

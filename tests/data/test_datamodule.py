@@ -1,26 +1,14 @@
-"""The data module: padded batches, a seeded calibration subset, and an empty one refused."""
+"""The data module: a seeded calibration subset, and an empty one refused."""
 
 from pathlib import Path
 
 import pytest
-import torch
 
 from esc.data.audio import AudioError
 from esc.data.build import build_datamodule
 from esc.data.datamodule import EmptyCalibrationError, EmptySplitError, SpeechDataModule
-from esc.data.dataset import pad_collate
 from esc.data.readers import Example
 from tests.tiny_data import data_config
-
-
-def test_collate_pads_to_the_longest_clip_and_keeps_lengths():
-    batch = pad_collate(
-        [{"waveform": torch.ones(3), "target": "a"}, {"waveform": torch.ones(5), "target": "b"}]
-    )
-    assert batch["waveforms"].shape == (2, 5)
-    assert batch["lengths"].tolist() == [3, 5]
-    assert batch["waveforms"][0, 3:].abs().sum() == 0
-    assert batch["targets"] == ["a", "b"]
 
 
 def test_calibration_subset_is_seeded_and_drawn_from_training(tiny_corpora):

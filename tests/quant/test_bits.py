@@ -14,9 +14,7 @@ def test_widths_from_2_to_16_are_accepted(bits: int) -> None:
 
 @pytest.mark.parametrize("bits", [0, 1, 17, 32, -8, 2.5, True, "8"])
 def test_widths_outside_2_to_16_raise_naming_setting_value_and_range(bits: object) -> None:
-    with pytest.raises(ValueError, match=r"w_bits=.*2\.\.16"):
-        check_bits("w_bits", bits)
-    with pytest.raises(ValueError, match=repr(bits).replace(".", r"\.")):
+    with pytest.raises(ValueError, match=re.escape(f"w_bits={bits!r} is outside the allowed range 2..16")):
         check_bits("w_bits", bits)
 
 

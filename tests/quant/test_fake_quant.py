@@ -149,16 +149,29 @@ def _layouts() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     }
 
 
+def recording_kernels(monkeypatch) -> list[str]:
+    """The names of the functions that fake_quantize runs compiled, from now on."""
+    kernels = []
+    compiled_version = fake_quant._compiled_version
+    monkeypatch.setattr(
+        fake_quant, "_compiled_version", lambda f: kernels.append(f.__name__) or compiled_version(f)
+    )
+    return kernels
+
+
 @pytest.mark.parametrize("layout", list(_layouts()))
 @pytest.mark.parametrize("zero_point", [None, 3.0])
 @pytest.mark.parametrize("out_dtype", [None, torch.bfloat16])
 def test_fused_kernel_is_bit_identical_to_the_eager_ops(
-    fused_on_cpu, layout: str, zero_point, out_dtype
+    fused_on_cpu, monkeypatch, layout: str, zero_point, out_dtype
 ) -> None:
     x, scale = _layouts()[layout]
     qmin, qmax = (-7, 7) if zero_point is None else (0, 15)
     zero = None if zero_point is None else torch.tensor(zero_point)
+    kernels = recording_kernels(monkeypatch)
     fused = fake_quantize(x, scale, zero, qmin, qmax, out_dtype=out_dtype)
+    # A scale that widens x stays eager (a one-off shape); every other layout must take the compiled kernel.
+    assert bool(kernels) is (layout != "widening")
     use_fused_kernel([])
     eager = fake_quantize(x, scale, zero, qmin, qmax, out_dtype=out_dtype)
     assert fused.shape == eager.shape and fused.dtype == eager.dtype == (out_dtype or x.dtype)
@@ -172,11 +185,7 @@ def test_copying_a_transposed_input_first_sends_it_through_the_matrix_kernel_bit
 ) -> None:
     # The GPU strategy, run on this CPU: the copy must change the kernel used, not a single value.
     monkeypatch.setattr(fake_quant, "CONTIGUOUS_FIRST_DEVICE_TYPES", frozenset({"cuda", "cpu"}))
-    kernels = []
-    compiled_version = fake_quant._compiled_version
-    monkeypatch.setattr(
-        fake_quant, "_compiled_version", lambda f: kernels.append(f.__name__) or compiled_version(f)
-    )
+    kernels = recording_kernels(monkeypatch)
     x, scale = _layouts()[layout]
     fused = fake_quantize(x, scale, None, -7, 7, out_dtype=torch.bfloat16)
     use_fused_kernel([])

@@ -56,7 +56,9 @@ def logged(run_dir: Path) -> tuple[dict, list[dict], dict]:
 
 
 def test_summary_holds_metrics_json_and_config_the_resolved_config(int8_sweep):
-    for run_dir in int8_sweep.glob("[0-9]*"):
+    run_dirs = sorted(int8_sweep.glob("[0-9]*"))
+    assert len(run_dirs) == 2, "the sweep's minmax and esc runs"
+    for run_dir in run_dirs:
         metrics = json.loads((run_dir / "metrics.json").read_text())
         summary, _, config = logged(run_dir)
         assert {key: summary[key] for key in metrics} == metrics

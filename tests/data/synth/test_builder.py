@@ -138,8 +138,13 @@ def test_interrupted_build_leaves_no_root_and_resumes_to_identical_bytes(tiny_co
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 120
-    while not list(staging.glob(".esc_chunks/*.json")) and time.monotonic() < deadline:
+    while (
+        not list(staging.glob(".esc_chunks/*.json"))
+        and process.poll() is None
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
+    assert process.poll() is None, f"the build ended (rc {process.returncode}) before it could be interrupted"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert list(staging.glob(".esc_chunks/*.json")), "the build never finished a chunk"
