@@ -15,9 +15,11 @@ ACCELERATORS = ("auto", "cpu", "gpu")
 
 
 def update_metric(metric: Metric, adapter: SpeechAdapter, batch: dict) -> None:
-    """Accumulate one batch of the adapter's predictions against the batch's targets."""
-    inputs = adapter.features(batch["waveforms"], batch["lengths"])
-    metric.update(adapter.predict(inputs), adapter.references(batch["targets"]))
+    """Accumulate one batch of the adapter's predictions against the batch's targets, in the adapter's
+    scored batches: each clip scores as it would alone, whatever `data.batch_size`."""
+    for part in adapter.scored_batches([batch]):
+        inputs = adapter.features(part["waveforms"], part["lengths"])
+        metric.update(adapter.predict(inputs), adapter.references(part["targets"]))
 
 
 class EvaluationModule(L.LightningModule):

@@ -9,7 +9,7 @@ chunked so that one forward holds at most `chunk_rows` rows. A forward that runs
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -94,6 +94,13 @@ def check_fitness_settings(kind: str, chunk_rows: int) -> None:
         )
 
 
+def _numbered_parts(adapter: SpeechAdapter, loader: DataLoader) -> Iterator[tuple[int, dict]]:
+    """The adapter's scored batches of `loader`, each with the number of the loader batch it came from."""
+    for number, batch in enumerate(loader, start=1):
+        for part in adapter.scored_batches([batch]):
+            yield number, part
+
+
 FitnessBatch = tuple[dict, torch.Tensor, torch.Tensor | None]  # model inputs, float reference, output mask
 RowLoss = Callable[[torch.Tensor, dict, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
@@ -141,7 +148,7 @@ class PopulationFitness:
         fitness_kind = FITNESS[kind]
         batches = []
         with torch.no_grad(), quant_enabled(adapter.model, False), cuda_float32_matmuls("ieee"):
-            for number, batch in enumerate(loader, start=1):
+            for number, batch in _numbered_parts(adapter, loader):
                 inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
                 reference = fitness_kind.reference(adapter, inputs, batch["targets"])
                 if not isinstance(reference, torch.Tensor):

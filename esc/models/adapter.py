@@ -96,15 +96,25 @@ class SpeechAdapter(nn.Module, ABC):
         extractors pad it; AST's and Whisper's extractors pad every clip to one fixed length instead."""
         return self.waveform_extractor is not None
 
+    def scored_batches(self, loader: Iterable[dict]) -> Iterator[dict]:
+        """The batches as the forwards that score clips take them (evaluation, ESC's fitness): where inputs
+        pad to the longest clip, split into clips of one length, so that each clip scores as it would alone.
+
+        Padded, a clip's output depends on its batchmates: wav2vec2-base's first GroupNorm normalises over
+        the padding too, and ECAPA's convolutions read it past a clip's end; the metric would then move with
+        `data.batch_size` and the order of the clips.
+        """
+        for batch in loader:
+            yield from unpadded_parts(batch) if self.pads_to_longest_clip else (batch,)
+
     def watched_batches(self, loader: Iterable[dict]) -> Iterator[dict]:
         """The calibration batches as the forwards that calibration watches take them (statistics, PTQ's
-        layer inputs): where inputs pad to the longest clip, split into clips of one length.
+        layer inputs): the scored batches, which carry no padding of a batch's longest clip.
 
         Padding frames are not speech, and can lie far outside its range (ECAPA's normalised filterbanks of
         zeros): watched, they would set the activation ranges and weigh in GPTQ's Hessian.
         """
-        for batch in loader:
-            yield from unpadded_parts(batch) if self.pads_to_longest_clip else (batch,)
+        return self.scored_batches(loader)
 
     @torch.no_grad()
     def infer_clips(self, loader: Iterable[dict]) -> int:

@@ -95,11 +95,13 @@ def test_infer_clips_runs_the_models_own_inference_on_every_batch_without_gradie
 def test_calibration_watches_no_padding_of_a_batchs_longest_clip_or_of_whispers_transcripts(
     tmp_path: Path, load, save, pads_to_longest: bool, watched: list[list[int]]
 ) -> None:
-    """Inputs padded to the batch's longest clip are watched in equal-length parts, Whisper's clips alone
-    (its decoder pads transcripts), fixed-length inputs (AST's) as batched."""
+    """Inputs padded to the batch's longest clip are watched and scored in equal-length parts, Whisper's
+    clips watched alone (its decoder pads transcripts), fixed-length inputs (AST's) as batched."""
     adapter = load(str(save(tmp_path / "model")))
     padded = batch([0.1] * 1600, [0.2] * 1200, [0.3] * 1600)
     assert [part["lengths"].tolist() for part in adapter.watched_batches([padded])] == watched
+    scored = [[1600, 1600], [1200]] if pads_to_longest else [[1600, 1200, 1600]]
+    assert [part["lengths"].tolist() for part in adapter.scored_batches([padded])] == scored
     assert adapter.pads_to_longest_clip is pads_to_longest
     unpadded = adapter.features(padded["waveforms"][1:2, :1200], padded["lengths"][1:2])
     in_batch = adapter.features(padded["waveforms"], padded["lengths"])

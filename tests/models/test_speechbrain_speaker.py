@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -11,6 +12,8 @@ from speechbrain.inference.classifiers import EncoderClassifier
 from speechbrain.nnet.losses import AdditiveAngularMargin, LogSoftmaxWrapper
 from torch import nn
 
+from esc.calibrate.fitness import PopulationFitness
+from esc.evaluation import update_metric
 from esc.models.hub import ModelNotAvailableError
 from esc.models.speechbrain_speaker import EcapaHyperparams, SpeechBrainSpeakerAdapter, label_encoder
 from esc.quant import (
@@ -18,6 +21,7 @@ from esc.quant import (
     activation_quantizers,
     calibrate_activations,
     collecting_statistics,
+    get_activation_scales,
     quant_enabled,
     quantize,
     weight_quantizers,
@@ -155,6 +159,39 @@ def test_statistics_of_a_padded_batch_are_those_of_its_clips_alone(ecapa_dir, ba
 
     padded, alone = padded_and_alone(batch)
     assert ranges(padded) == ranges(alone)
+
+
+def test_evaluation_scores_each_clip_of_a_padded_batch_as_it_would_alone(ecapa_dir, batch):
+    """Its convolutions would read the shorter clip's padding: the metric would move with data.batch_size."""
+
+    def scores(loader: list[dict]) -> torch.Tensor:
+        adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir)).eval()
+        logits, predict = [], adapter.predict
+        adapter.predict = lambda inputs: logits.append(adapter.logits(inputs)) or predict(inputs)
+        metric = SimpleNamespace(update=lambda predictions, references: None)
+        with torch.no_grad():
+            for loaded in loader:
+                update_metric(metric, adapter, loaded)
+        return torch.cat(logits)
+
+    padded, alone = padded_and_alone(batch)
+    torch.testing.assert_close(scores(padded), scores(alone), rtol=0, atol=1e-6)
+
+
+def test_the_fitness_of_a_padded_batch_is_that_of_its_clips_alone(ecapa_dir, batch):
+    def fitness(loader: list[dict]) -> torch.Tensor:
+        adapter = SpeechBrainSpeakerAdapter.load(str(ecapa_dir)).eval()
+        quantize(adapter.model, QuantConfig(w_bits=4, a_bits=4))
+        with collecting_statistics(adapter.model):
+            adapter.infer_clips(loader)
+        calibrate_activations(adapter.model, "minmax")
+        scales = get_activation_scales(adapter.model)
+        return PopulationFitness.on_clips(adapter, loader, "kl", chunk_rows=64)(
+            torch.stack([scales, 2 * scales])
+        )
+
+    padded, alone = padded_and_alone(batch)
+    torch.testing.assert_close(fitness(padded), fitness(alone), rtol=1e-6, atol=0)
 
 
 def test_hyperparams_without_ecapa_sizes_refuse_to_be_written(tmp_path):
