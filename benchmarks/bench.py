@@ -3,7 +3,8 @@
 For each model it times, on one calibration batch: the statistics pass and the MSE calibration, the float
 forward, the fake-quantized forward (W4A4, MSE scales), and ESC's own fitness (its PopulationFitness, KL of
 the logits) on a population batched into one forward, and on the same population candidate by candidate.
-The embedded models are measured on their calibration batch (256 clips); the paper-scale geometries on
+The embedded models are measured on a batch of 256 one-second noise clips, their calibration set's size
+(timing needs shapes, not speech: the corpora need not exist); the paper-scale geometries on
 `--clips` (8 on a CPU, where 256 clips of AST-base take half a minute per forward). A population is
 evaluated in forwards of at most `--chunk-rows` rows, as ESC does. On a GPU every model is measured at each
 es.precision: float32, TF32 and bf16 autocast.

@@ -29,7 +29,8 @@ def write_zoo_entry(
     corpus_sha256: str | None,
     train_seconds: float,
 ) -> None:
-    """Save weights (safetensors), config and preprocessor, then the card that describes them."""
+    """Save weights (safetensors for transformers models, SpeechBrain's checkpoint files for ECAPA), config
+    and preprocessor, then the card that describes them."""
     folder.mkdir(parents=True, exist_ok=True)
     adapter.save_pretrained(folder)
     card = {
