@@ -65,25 +65,31 @@ def refused(command: list[str]) -> str:
     return result.stderr
 
 
-def test_esc_run_records_its_fitness_history_and_improves_on_the_local_step(
-    tiny_corpora, tiny_ast_dir, tmp_path
-):
-    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck"))
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+@pytest.fixture(scope="module")
+def esc_run(tiny_corpora, tiny_ast_dir, tmp_path_factory) -> Path:
+    """One uninterrupted ESC run of `esc_command`, which several tests compare with (its checkpoints in
+    the `ck` folder beside it)."""
+    folder = tmp_path_factory.mktemp("esc_run")
+    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, folder / "run", folder / "ck"))
+    return folder / "run"
+
+
+def test_esc_run_records_its_fitness_history_and_improves_on_the_local_step(esc_run):
+    metrics = json.loads((esc_run / "metrics.json").read_text())
     assert metrics["calibrator"] == "esc" and metrics["fitness_evals"] == 96
     # The tiny model's search gains about 19% over the local MSE scales here; 5% is far beyond rounding.
     assert metrics["fitness_best"] < 0.95 * metrics["fitness_init"]
-    history = pd.read_csv(tmp_path / "run" / "es_history.csv")
+    history = pd.read_csv(esc_run / "es_history.csv")
     assert list(history.columns) == ["evals", "best_fitness", "sigma", "seconds"]
     assert history["evals"].tolist() == list(range(16, 97, 8))  # 16 shared shifts, then generations of 8
     assert history["best_fitness"].is_monotonic_decreasing
     assert history["best_fitness"].iloc[-1] == metrics["fitness_best"]
-    (checkpoint,) = (tmp_path / "ck").glob("*.pkl")
+    (checkpoint,) = (esc_run.parent / "ck").glob("*.pkl")
     assert load_state(checkpoint).code == f"{metrics['git']} on {metrics['device']}, eager fake quantization"
-    theta = pd.read_csv(tmp_path / "run" / "es_theta.csv")
+    theta = pd.read_csv(esc_run / "es_theta.csv")
     scales = {
         e["name"]: e["scale"]
-        for e in json.loads((tmp_path / "run" / "scales.json").read_text())
+        for e in json.loads((esc_run / "scales.json").read_text())
         if e["kind"] == "activation" and e["scale"] is not None
     }
     assert list(theta["quantizer"]) == list(scales)
@@ -92,14 +98,14 @@ def test_esc_run_records_its_fitness_history_and_improves_on_the_local_step(
     assert chosen.to_numpy() == pytest.approx([scales[name] for name in theta["quantizer"]], rel=1e-5)
 
 
-def test_same_seed_twice_gives_identical_scales(tiny_corpora, tiny_ast_dir, tmp_path):
-    for name in ("a", "b"):
-        run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / name, tmp_path / f"ck-{name}"))
-    assert (tmp_path / "a" / "scales.json").read_text() == (tmp_path / "b" / "scales.json").read_text()
+def test_same_seed_twice_gives_identical_scales(esc_run, tiny_corpora, tiny_ast_dir, tmp_path):
+    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "again", tmp_path / "ck-again"))
+    assert (tmp_path / "again" / "scales.json").read_text() == (esc_run / "scales.json").read_text()
 
 
-def test_killed_run_restarted_ends_identical_to_an_uninterrupted_one(tiny_corpora, tiny_ast_dir, tmp_path):
-    run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "straight", tmp_path / "ck-straight"))
+def test_killed_run_restarted_ends_identical_to_an_uninterrupted_one(
+    esc_run, tiny_corpora, tiny_ast_dir, tmp_path
+):
     checkpoints = tmp_path / "ck-killed"
     command = esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "killed", checkpoints)
     process = subprocess.Popen(
@@ -118,9 +124,7 @@ def test_killed_run_restarted_ends_identical_to_an_uninterrupted_one(tiny_corpor
     assert not (tmp_path / "killed" / "metrics.json").exists(), "the run finished before it could be killed"
     log = run_to_end(esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "resumed", checkpoints))
     assert "resuming ESC from" in log, "the restart searched from the start"
-    assert (tmp_path / "resumed" / "scales.json").read_text() == (
-        tmp_path / "straight" / "scales.json"
-    ).read_text()
+    assert (tmp_path / "resumed" / "scales.json").read_text() == (esc_run / "scales.json").read_text()
 
 
 def test_local_step_from_minmax_runs_and_an_unknown_local_step_is_named(tiny_corpora, tiny_ast_dir, tmp_path):
@@ -199,21 +203,16 @@ def test_a_bad_es_setting_is_refused_before_the_local_step(monkeypatch, tmp_path
         calibrate_esc(adapter, datamodule, cfg.calibrator, cfg.es, "hash", tmp_path)
 
 
-def test_a_bf16_search_runs_on_cpu_and_tf32_is_refused_there(tiny_corpora, tiny_ast_dir, tmp_path):
-    fitness_init = {}
-    for precision in ("bf16", "fp32"):
-        run_dir = tmp_path / precision
-        run_to_end(
-            esc_command(
-                tiny_corpora, tiny_ast_dir, run_dir, tmp_path / f"ck-{precision}", f"es.precision={precision}"
-            )
-        )
-        metrics = json.loads((run_dir / "metrics.json").read_text())
-        assert metrics["fitness_evals"] == 96
-        fitness_init[precision] = metrics["fitness_init"]
-    # The same scales scored in bf16 autocast: the fitness forwards ran at the precision asked for.
-    assert fitness_init["bf16"] != fitness_init["fp32"]
-    assert fitness_init["bf16"] == pytest.approx(fitness_init["fp32"], rel=0.2)
+def test_a_bf16_search_runs_on_cpu_and_tf32_is_refused_there(esc_run, tiny_corpora, tiny_ast_dir, tmp_path):
+    run_to_end(
+        esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "run", tmp_path / "ck", "es.precision=bf16")
+    )
+    bf16 = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    fp32 = json.loads((esc_run / "metrics.json").read_text())
+    assert bf16["fitness_evals"] == 96
+    # The same scales at θ = 0, scored in bf16 autocast: the fitness forwards ran at the precision asked for.
+    assert bf16["fitness_init"] != fp32["fitness_init"]
+    assert bf16["fitness_init"] == pytest.approx(fp32["fitness_init"], rel=0.2)
     refusal = refused(
         esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "bad", tmp_path / "ck2", "es.precision=tf32")
     )

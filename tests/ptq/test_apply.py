@@ -182,9 +182,8 @@ def test_every_shipped_ptq_config_passes_the_checks(method, order):
 
 
 @pytest.mark.parametrize("order", ["weights_first", "activations_first"])
-@pytest.mark.parametrize("method", sorted(METHODS))
 def test_a_layer_that_no_calibration_forward_reaches_keeps_its_rtn_weight_with_a_warning(
-    setup, method, order, caplog
+    setup, order, caplog
 ):
     """As activation calibration skips a quantizer that saw no data, PTQ skips its layer, by name."""
     adapter, datamodule, _ = setup
@@ -192,7 +191,8 @@ def test_a_layer_that_no_calibration_forward_reaches_keeps_its_rtn_weight_with_a
     with pytest.warns(UserWarning, match="no calibration data reached"):
         layers = quantize_calibrated(adapter, datamodule)
     rtn = layers["unused_head.weight"].weight_quantizer.fake_weight.clone()
-    cfg = OmegaConf.create({"name": method, "order": order, "options": METHODS[method]})
+    # Both methods skip by the same check (`name in statistics`); the orders gather rows differently.
+    cfg = OmegaConf.create({"name": "gptq", "order": order, "options": METHODS["gptq"]})
     apply_ptq(
         adapter, datamodule.calibration_dataloader(), cfg, activations_quantized=order != "weights_first"
     )
