@@ -154,7 +154,7 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     if not is_float(cfg.quant):
         clips = datamodule.calibration_examples()
         if cfg.calibrator.name == SEARCHING_CALIBRATOR:
-            checked_settings(cfg.calibrator, cfg.es, device, len(clips))
+            checked_settings(cfg.calibrator, cfg.es, adapter, device, clips)
         else:
             check_activation_calibrator(cfg.calibrator.name, plain_options(cfg.calibrator.get("options")))
     float_metric = cached_float_metric(

@@ -69,6 +69,33 @@ def test_a_bad_esc_setting_is_refused_before_the_float_evaluation(
         pipeline.run(cfg, tmp_path)
 
 
+def test_a_task_fitness_on_calibration_labels_without_a_class_is_refused_before_the_float_evaluation(
+    monkeypatch, tmp_path, tiny_ast_dir
+):
+    """The calibration clips come from the training split, whose speakers a hub speaker model may not know
+    even where the evaluated ones are left out: the task fitness cannot score them."""
+
+    def evaluate(*args, **kwargs):
+        raise AssertionError("the float model was evaluated before the calibration labels were checked")
+
+    def read(split: str) -> list[Example]:
+        return [Example(Path(f"{split}.wav"), "banana" if split == "train" else "yes", "s")]
+
+    monkeypatch.setattr(pipeline, "build_datamodule", lambda data_cfg: SpeechDataModule(read))
+    monkeypatch.setattr(pipeline, "evaluate", evaluate)
+    overrides = [
+        f"model.pretrained={tiny_ast_dir}",
+        "quant=w4a4",
+        "calibrator=esc",
+        f"float_cache={tmp_path}",
+    ]
+    refusal = "es.fitness=task scores calibration clips against their labels, but 1 of their labels (banana)"
+    with pytest.raises(ValueError, match=re.escape(refusal) + ".*use es.fitness=kl or es.fitness=mse"):
+        pipeline.run(compose_config("run", [*overrides, "es.fitness=task"]), tmp_path)
+    with pytest.raises(AssertionError, match="the float model was evaluated"):
+        pipeline.run(compose_config("run", [*overrides, "es.fitness=kl"]), tmp_path)
+
+
 def test_data_of_another_task_is_refused_naming_the_data_configs_that_fit(tmp_path):
     cfg = compose_config("run", ["model=ast_kws", "data=synth_sid", "quant=w4a4"])
     refusal = "data=synth_sid holds sid data (the voxceleb1 layout) but model=ast_kws is a kws model"

@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from esc.calibrate.fitness import PopulationFitness, check_fitness_settings
+from esc.calibrate.fitness import PopulationFitness, check_fitness_settings, check_fitness_targets
 from esc.calibrate.global_search import SearchSettings, search, thetas_to_scales
 from esc.calibrate.optimizers import check_dimension
 from esc.calibrate.precision import fitness_precision
@@ -92,17 +92,22 @@ class EscSettings:
 
 
 def checked_settings(
-    calibrator_cfg: DictConfig, es_cfg: DictConfig, device: torch.device, clips: int
+    calibrator_cfg: DictConfig,
+    es_cfg: DictConfig,
+    adapter: SpeechAdapter,
+    device: torch.device,
+    clips: list[Example],
 ) -> EscSettings:
-    """Refuse, by name, any ESC setting that cannot run on `device` with `clips` calibration clips: esc-run
-    checks them before its float evaluation, and ESC again before its local step, each of which can take
-    minutes."""
+    """Refuse, by name, any ESC setting that cannot run for `adapter` on `device` with these calibration
+    `clips`: esc-run checks them before its float evaluation, and ESC again before its local step, each of
+    which can take minutes."""
     if calibrator_cfg.local not in calibrator_cfg.local_options:
         raise ValueError(
             f"calibrator.local={calibrator_cfg.local!r} is not a local step; choose one of "
             f"{sorted(calibrator_cfg.local_options)}"
         )
     check_fitness_settings(es_cfg.fitness, es_cfg.chunk_rows)
+    check_fitness_targets(es_cfg.fitness, adapter, [clip.target for clip in clips])
     local = OmegaConf.create(
         {"name": calibrator_cfg.local, "options": calibrator_cfg.local_options[calibrator_cfg.local]}
     )
@@ -111,7 +116,7 @@ def checked_settings(
         local,
         fitness_precision(es_cfg.precision, device),
         search_settings(es_cfg),
-        held_out_clips(es_cfg.holdout, clips),
+        held_out_clips(es_cfg.holdout, len(clips)),
     )
 
 
@@ -128,7 +133,7 @@ def calibrate_esc(
     searches again rather than resume a checkpoint that other code or another device wrote."""
     started = time.perf_counter()
     clips = datamodule.calibration_examples()
-    checked = checked_settings(calibrator_cfg, es_cfg, adapter.device, len(clips))
+    checked = checked_settings(calibrator_cfg, es_cfg, adapter, adapter.device, clips)
     check_dimension(checked.search.optimizer, len(activation_scale_names(adapter.model)))
     searched, held_out = split_holdout(clips, checked.held_out, es_cfg.seed)
 

@@ -94,6 +94,27 @@ def check_fitness_settings(kind: str, chunk_rows: int) -> None:
         )
 
 
+def check_fitness_targets(kind: str, adapter: SpeechAdapter, targets: list[str]) -> None:
+    """Refuse, by name, a task fitness that cannot score these calibration clips: it compares the quantized
+    model with their labels, so transcripts or labels outside the model's classes (a speaker model's
+    calibration speakers, trained on others) would otherwise stop it with a bare error mid-calibration."""
+    if kind != "task":
+        return
+    unknown = adapter.targets_without_a_class(targets)
+    if unknown:
+        named = ", ".join(sorted(unknown)[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise ValueError(
+            f"es.fitness=task scores calibration clips against their labels, but {len(unknown)} of their "
+            f"labels ({named}) are not classes of the model; use es.fitness=kl or es.fitness=mse, which "
+            "compare with the float model's outputs and need no label"
+        )
+    if not isinstance(adapter.references(targets[:1]), torch.Tensor):
+        raise ValueError(
+            "es.fitness=task needs class targets, but this model's targets are transcripts; use "
+            "es.fitness=kl or es.fitness=mse for ASR models"
+        )
+
+
 def _numbered_parts(adapter: SpeechAdapter, loader: DataLoader) -> Iterator[tuple[int, dict]]:
     """The adapter's scored batches of `loader`, each with the number of the loader batch it came from."""
     for number, batch in enumerate(loader, start=1):
@@ -150,12 +171,8 @@ class PopulationFitness:
         with torch.no_grad(), quant_enabled(adapter.model, False), cuda_float32_matmuls("ieee"):
             for number, batch in _numbered_parts(adapter, loader):
                 inputs = adapter.reference_inputs(adapter.features(batch["waveforms"], batch["lengths"]))
+                check_fitness_targets(kind, adapter, batch["targets"])
                 reference = fitness_kind.reference(adapter, inputs, batch["targets"])
-                if not isinstance(reference, torch.Tensor):
-                    raise ValueError(
-                        f"es.fitness={kind} needs class targets, but this model's targets are "
-                        "transcripts; use es.fitness=kl or es.fitness=mse for ASR models"
-                    )
                 if not torch.isfinite(reference).all():
                     raise FloatingPointError(
                         f"the float model's es.fitness={kind} reference is NaN or Inf on calibration batch "

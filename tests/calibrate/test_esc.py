@@ -20,6 +20,7 @@ import torch
 from esc.calibrate.esc import calibrate_esc, split_holdout
 from esc.calibrate.global_search import load_state
 from esc.data.build import build_datamodule
+from esc.data.readers import Example
 from esc.models.registry import build_adapter
 from esc.pipeline import quantize_model
 from tests.apps.commands import own_run_state
@@ -198,7 +199,8 @@ def test_a_bad_es_setting_is_refused_before_the_local_step(monkeypatch, tmp_path
     monkeypatch.setattr("esc.calibrate.esc.calibrate_standard", local_step)
     cfg = compose_config("run", ["calibrator=esc", override])
     adapter = SimpleNamespace(device=torch.device("cpu"))
-    datamodule = SimpleNamespace(calibration_examples=lambda: list(range(24)))
+    clips = [Example(Path(f"{number}.wav"), "yes", "s") for number in range(24)]
+    datamodule = SimpleNamespace(calibration_examples=lambda: clips)
     with pytest.raises(ValueError, match=re.escape(message)):
         calibrate_esc(adapter, datamodule, cfg.calibrator, cfg.es, "hash", tmp_path)
 
