@@ -16,8 +16,10 @@ os.environ.setdefault("ESC_FUSED_FAKE_QUANT", "[]")
 
 from esc.data.synth.builder import build_corpus  # noqa: E402
 from esc.data.synth.corpora import make_plan  # noqa: E402
-from tests.apps.commands import run_app  # noqa: E402
+from tests.apps.commands import forked_apps, run_app  # noqa: E402
 from tests.tiny_models import save_tiny_ast  # noqa: E402
+
+forked_apps()
 
 SEED = 0
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.apps.commands import METRICS_KEYS, esc_run, own_run_state
+from tests.apps.commands import METRICS_KEYS, esc_run
 
 
 def test_float_run_writes_metrics_json_with_the_design_schema(tiny_corpora, tiny_ast_dir, tmp_path):
@@ -71,22 +68,14 @@ def recorded_scales(run_dir: Path, kind: str) -> dict[str, float | list[float]]:
 
 def test_w8a8_with_each_calibrator_writes_metrics_and_scales(tiny_corpora, tiny_ast_dir, tmp_path):
     sweep = tmp_path / "sweep"
-    env = os.environ | {"HF_HUB_OFFLINE": "1"}
-    overrides = (
+    result = esc_run(
+        tmp_path / "unused",
+        "-m",
         "quant=w8a8",
         "calibrator=minmax,percentile,mse,kl",
         *tiny_kws(tiny_corpora, tiny_ast_dir, tmp_path),
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "esc.apps.run",
-        "-m",
-        *overrides,
-        *own_run_state(sweep, overrides),
         f"hydra.sweep.dir={sweep}",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     records = {
         json.loads(p.read_text())["calibrator"]: p.parent for p in sorted(sweep.glob("*/metrics.json"))

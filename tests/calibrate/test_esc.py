@@ -23,11 +23,12 @@ from esc.data.build import build_datamodule
 from esc.data.readers import Example
 from esc.models.registry import build_adapter
 from esc.pipeline import quantize_model
-from tests.apps.commands import own_run_state
+from tests.apps.commands import app_arguments, run_forked
 from tests.test_configs import compose_config
 
 
 def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *extra: str) -> list[str]:
+    """esc-run's arguments for a small W4A4 ESC run of the tiny AST that checkpoints every generation."""
     overrides = (
         "data=synth_kws",
         f"data.root={tiny_corpora['kws']}",
@@ -45,23 +46,19 @@ def esc_command(tiny_corpora, tiny_ast_dir, run_dir: Path, checkpoints: Path, *e
         f"float_cache={run_dir.parent / 'float_cache'}",
         *extra,
     )
-    # Its caches and reuse root beside the run, as commands.run_app keeps them, never the project's outputs/.
-    state = own_run_state(run_dir, overrides)
-    return [sys.executable, "-m", "esc.apps.run", *overrides, *state, f"hydra.run.dir={run_dir}"]
+    return app_arguments("run", run_dir, *overrides)
 
 
-def run_to_end(command: list[str]) -> str:
+def run_to_end(arguments: list[str]) -> str:
     """The log of a run that must finish."""
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=600, env=os.environ | {"HF_HUB_OFFLINE": "1"}
-    )
+    result = run_forked("run", arguments)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout + result.stderr
 
 
-def refused(command: list[str]) -> str:
+def refused(arguments: list[str]) -> str:
     """The stderr of a run that must fail."""
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = run_forked("run", arguments)
     assert result.returncode != 0, "the run should have been refused"
     return result.stderr
 
@@ -108,9 +105,10 @@ def test_killed_run_restarted_ends_identical_to_an_uninterrupted_one(
     esc_run, tiny_corpora, tiny_ast_dir, tmp_path
 ):
     checkpoints = tmp_path / "ck-killed"
-    command = esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "killed", checkpoints)
+    # A real interpreter, whose process group the test can kill as a user's Ctrl-C or OOM killer would.
+    arguments = esc_command(tiny_corpora, tiny_ast_dir, tmp_path / "killed", checkpoints)
     process = subprocess.Popen(
-        command,
+        [sys.executable, "-m", "esc.apps.run", *arguments],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
