@@ -79,7 +79,8 @@ def app_arguments(app: str, run_dir: Path, *overrides: str) -> list[str]:
 def forked_apps() -> ForkServerContext:
     """multiprocessing's one fork server, started offline (the hub's switches are read at import) with every
     app imported, and the corpus builder's renderer, which the builder's workers fork from it with.
-    conftest starts it before anything else can start it with less imported."""
+    conftest starts it before anything else can start it with less imported. Its processes get the
+    environment the session started with: a test's `monkeypatch.setenv` does not reach them."""
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["esc.data.synth.render", *(f"esc.apps.{app}" for app in APPS)])
