@@ -42,17 +42,19 @@ def _blank_where_missing(runs: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 def one_row_per_experiment(runs: pd.DataFrame) -> pd.DataFrame:
-    """The newest run per config hash.
+    """The newest run per config hash, in each cell and ablation setting.
 
     A calibrator that does not search hashes without the seed, so each seed of a sweep is the same
     experiment. A `force=true` sweep still runs it once per seed, and counting every copy would report one
-    deterministic number as n_seeds = 3 with a std of 0. Records without a hash are kept as they are.
+    deterministic number as n_seeds = 3 with a std of 0. It also hashes without `es`, so in an ablation of
+    an es setting its one experiment is a reference point at every setting. Records without a hash are kept
+    as they are.
     """
     if "config_hash" not in runs:
         return runs
     ordered = by_request(runs)
     hashed = ordered["config_hash"].notna() & (ordered["config_hash"] != "")
-    return ordered[~(hashed & ordered.duplicated("config_hash", keep="last"))]
+    return ordered[~(hashed & ordered.duplicated([*COLUMN_KEY, "config_hash"], keep="last"))]
 
 
 def hidden_by_other_configs(runs: pd.DataFrame) -> pd.DataFrame:

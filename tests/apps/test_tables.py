@@ -8,9 +8,9 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from esc.apps.tables import esc_figure_runs, write_results
-from esc.results.aggregate import CSV_COLUMNS
 from esc.results.store import load_runs
 from tests.apps.commands import run_app
+from tests.results.test_aggregate import DESIGN_COLUMNS
 
 
 def test_each_tagged_sweep_becomes_a_table_in_csv_md_and_tex(tiny_results):
@@ -19,7 +19,7 @@ def test_each_tagged_sweep_becomes_a_table_in_csv_md_and_tex(tiny_results):
         f"{name}.{suffix}" for name in ("ablation_calib_size", "int8") for suffix in ("csv", "md", "tex")
     ]
     int8 = pd.read_csv(tables / "int8.csv")
-    assert list(int8.columns) == CSV_COLUMNS
+    assert list(int8.columns) == DESIGN_COLUMNS
     assert list(int8["calibrator"]) == ["minmax", "esc"]
     assert set(int8["model"]) == {"ast_kws"} and set(int8["n_seeds"]) == {1}
     assert "minmax W8A8" in (tables / "int8.md").read_text()
