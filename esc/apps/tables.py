@@ -7,7 +7,7 @@ from pathlib import Path
 
 import hydra
 import pandas as pd
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from esc.config import CONFIG_DIR
 from esc.results.aggregate import hidden_by_other_configs, latest_runs, summarize, table_rows
@@ -23,26 +23,26 @@ from esc.results.figures import (
     theta_frame,
 )
 from esc.results.render import column_label, write_table
-from esc.results.store import hydra_config, load_runs, recorded_setting
+from esc.results.store import hydra_config, load_runs, read_hydra_config
 
 log = logging.getLogger(__name__)
 
 
 def with_setting(runs: pd.DataFrame, setting: str | None) -> pd.DataFrame:
     """The runs with the value of the ablated `setting` each one ran with (None outside ablations); a run
-    whose Hydra record is gone cannot say it, so it is left out, by name."""
+    whose Hydra record is gone or unreadable cannot say it, so it is left out, by name."""
     if setting is None:
         return runs.assign(setting=None)
-    recorded = runs["run_dir"].map(lambda run_dir: hydra_config(Path(run_dir)).is_file())
-    for run_dir in runs.loc[~recorded, "run_dir"]:
+    configs = runs["run_dir"].map(lambda run_dir: read_hydra_config(Path(run_dir)))
+    for run_dir in runs.loc[configs.isna(), "run_dir"]:
         log.warning(
-            "leaving out %s: its %s is missing, so the %s it ran with is unknown",
+            "leaving out %s: its %s is missing or unreadable, so the %s it ran with is unknown",
             run_dir,
             hydra_config(Path(run_dir)).relative_to(run_dir),
             setting,
         )
-    kept = runs[recorded]
-    return kept.assign(setting=[recorded_setting(Path(d), setting) for d in kept["run_dir"]])
+    kept = configs.dropna()
+    return runs.loc[kept.index].assign(setting=[OmegaConf.select(config, setting) for config in kept])
 
 
 def warn_of_hidden_runs(table: str, runs: pd.DataFrame) -> None:

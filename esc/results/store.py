@@ -7,10 +7,10 @@ import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-from omegaconf import OmegaConf
+import yaml
+from omegaconf import DictConfig, OmegaConf
 
 from esc.records import experiment_settings, finished_now, payload_key, write_json
 
@@ -124,19 +124,34 @@ def hydra_config(run_dir: Path) -> Path:
     return run_dir / HYDRA_RECORD / "config.yaml"
 
 
+def read_hydra_config(run_dir: Path) -> DictConfig | None:
+    """The run's config from its Hydra record, or None where the record is gone or, named in a warning,
+    cannot be read (edited by hand, say): tables then treat the run as one without its record."""
+    path = hydra_config(run_dir)
+    if not path.is_file():
+        return None
+    try:
+        config = OmegaConf.load(path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        config = error
+    if isinstance(config, DictConfig):
+        return config
+    log.warning("%s is not a run's config (%s): its run counts as one without a Hydra record", path, config)
+    return None
+
+
 def recorded_experiment(run_dir: Path) -> str:
     """A key for the run's experiment: its Hydra record less output paths, run controls and seeds, hashed.
 
     Every seed of one sweep shares it, and a sweep with other settings (another es preset, dataset or
     weight calibrator) gets another one. A run without that record gets '' and so cannot be told apart.
+    Paths keep their interpolations (`${project_root:}`), so clones in other folders share experiments;
+    the bit widths are resolved, because which groups a float run drops depends on their values.
     """
-    config = hydra_config(run_dir)
-    if not config.is_file():
+    config = read_hydra_config(run_dir)
+    if config is None:
         return ""
-    settings = OmegaConf.to_container(OmegaConf.load(config), resolve=False)
+    settings = OmegaConf.to_container(config, resolve=False)
+    if "quant" in config:
+        settings["quant"] = OmegaConf.to_container(config.quant, resolve=True)
     return payload_key(experiment_settings(settings, keep_seed=False), length=16)
-
-
-def recorded_setting(run_dir: Path, key: str) -> Any:
-    """The value of a dotted config key, as the run's Hydra record (.hydra/config.yaml) has it."""
-    return OmegaConf.select(OmegaConf.load(hydra_config(run_dir)), key)

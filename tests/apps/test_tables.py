@@ -122,10 +122,13 @@ def test_an_ablation_run_without_its_hydra_record_is_left_out_by_name(tmp_path, 
         record = minmax_record("test", 90.0) | {"table": "ablation_budget", "config_hash": str(budget)}
         (run / "metrics.json").write_text(json.dumps(record))
         (run / ".hydra" / "config.yaml").write_text(f"es:\n  budget: {budget}\n")
-    (tmp_path / "copied").mkdir()  # metrics.json copied alone
-    (tmp_path / "copied" / "metrics.json").write_text(
-        json.dumps(minmax_record("test", 80.0) | {"table": "ablation_budget", "config_hash": "copied"})
-    )
+    for name, config in (("copied", None), ("edited", "es: [100\n")):  # metrics.json alone; a broken config
+        (tmp_path / name / ".hydra").mkdir(parents=True)
+        (tmp_path / name / "metrics.json").write_text(
+            json.dumps(minmax_record("test", 80.0) | {"table": "ablation_budget", "config_hash": name})
+        )
+        if config is not None:
+            (tmp_path / name / ".hydra" / "config.yaml").write_text(config)
     cfg = OmegaConf.create(
         {
             "results": str(tmp_path / "results"),
@@ -136,4 +139,7 @@ def test_an_ablation_run_without_its_hydra_record_is_left_out_by_name(tmp_path, 
     write_results(load_runs(tmp_path), cfg)
     table = pd.read_csv(tmp_path / "results" / "tables" / "ablation_budget.csv")
     assert list(table["calibrator"]) == ["minmax (budget=100)", "minmax (budget=300)"]
-    assert f"leaving out {tmp_path / 'copied'}: its .hydra/config.yaml is missing" in caplog.text
+    for name in ("copied", "edited"):
+        assert (
+            f"leaving out {tmp_path / name}: its .hydra/config.yaml is missing or unreadable" in caplog.text
+        )

@@ -138,3 +138,26 @@ def finish_in(folder: Path, config_hash: str, finished_at: str, **record) -> Non
     """`finish` into a folder that already holds its Hydra record."""
     payload = {"config_hash": config_hash, "finished_at": finished_at, **record}
     (folder / "metrics.json").write_text(json.dumps(payload))
+
+
+def quant_record(folder: Path, quant: str) -> Path:
+    (folder / ".hydra").mkdir(parents=True)
+    (folder / ".hydra" / "config.yaml").write_text(f"calibrator:\n  name: mse\nquant:\n{quant}")
+    return folder
+
+
+def test_bit_widths_given_by_interpolation_are_read_as_their_values(tmp_path):
+    """`quant.a_bits='${quant.w_bits}'` runs; tables must not refuse its record as an impossible bit width."""
+    interpolated = quant_record(tmp_path / "same", "  w_bits: 8\n  a_bits: ${quant.w_bits}\n")
+    spelled_out = quant_record(tmp_path / "spelled", "  w_bits: 8\n  a_bits: 8\n")
+    other = quant_record(tmp_path / "other", "  w_bits: 4\n  a_bits: ${quant.w_bits}\n")
+    assert recorded_experiment(interpolated) == recorded_experiment(spelled_out) != recorded_experiment(other)
+
+
+def test_an_unreadable_hydra_record_is_named_and_its_run_kept_without_an_experiment(tmp_path, caplog):
+    broken = quant_record(tmp_path / "broken", "  w_bits: [8\n")
+    finish_in(broken, "h1", "2026-01-01T00:00:00+00:00")
+    finish(tmp_path / "good", "h2", "2026-01-01T00:00:00+00:00")
+    runs = load_runs(tmp_path).set_index("config_hash")
+    assert runs.loc["h1", "experiment"] == "" and runs.loc["h1", "run_dir"] == str(broken)
+    assert f"{broken / '.hydra' / 'config.yaml'} is not a run's config" in caplog.text
