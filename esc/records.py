@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -35,12 +36,21 @@ _UNHASHED_ES_KEYS = ("checkpoint_dir", "checkpoint_every")
 SEARCHING_CALIBRATOR = "esc"  # the one calibrator that draws on `seed` and on the `es` settings
 
 
+@functools.cache
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    """sha256 of a file's bytes, read once per process for each (size, mtime) the file has had."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
 def weights_stamp(pretrained: str) -> list:
-    """Size and mtime of a local checkpoint's files: a retrained model invalidates its entry."""
+    """A content hash of each of a local checkpoint's files: a retrained model invalidates its entries, and
+    the same weights after a checkout or in a fresh clone (new file times) keep them."""
     folder = Path(pretrained)
     if not folder.is_dir():
         return []
-    return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()]
+    files = [path for path in sorted(folder.iterdir()) if path.is_file()]
+    return [(path.name, _file_sha256(path, path.stat().st_size, path.stat().st_mtime_ns)) for path in files]
 
 
 def input_stamps(pretrained: str, data_root: str | None) -> dict:

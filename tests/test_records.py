@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -67,6 +68,18 @@ def test_retrained_weights_in_the_same_folder_change_the_hash(tmp_path):
     weights.write_bytes(b"first training")
     before = hash_of(f"model.pretrained={tmp_path}")
     weights.write_bytes(b"second training, longer")
+    assert hash_of(f"model.pretrained={tmp_path}") != before
+
+
+def test_the_same_weights_written_again_keep_the_hash_and_other_bytes_of_one_size_do_not(tmp_path):
+    """A checkout or a fresh clone writes the zoo's files anew: their runs must still be found."""
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"trained")
+    before = hash_of(f"model.pretrained={tmp_path}")
+    os.utime(weights, ns=(1, 1))
+    weights.write_bytes(b"trained")
+    assert hash_of(f"model.pretrained={tmp_path}") == before
+    weights.write_bytes(b"trainee")
     assert hash_of(f"model.pretrained={tmp_path}") != before
 
 
