@@ -19,7 +19,7 @@ from esc.data.datamodule import SpeechDataModule
 from esc.data.readers import READER_TASKS
 from esc.evaluation import accelerator_device, evaluate
 from esc.float_cache import cached_float_metric
-from esc.models.adapter import SpeechAdapter
+from esc.models.adapter import SpeechAdapter, first_targets
 from esc.models.registry import build_adapter
 from esc.ptq.apply import apply_ptq, check_ptq
 from esc.ptq.cache import cached_rounding
@@ -74,7 +74,7 @@ def check_evaluated_targets(
             len(targets),
             datamodule.eval_split,
             len(unknown),
-            ", ".join(sorted(unknown)[:5]) + (", ..." if len(unknown) > 5 else ""),
+            first_targets(unknown),
         )
     adapter.references([example.target for example in datamodule.evaluated_examples()])
 

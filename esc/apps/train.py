@@ -14,11 +14,14 @@ from omegaconf import DictConfig, OmegaConf
 from esc.config import CONFIG_DIR, group_options, plain_options
 from esc.data.audio import load_audio
 from esc.data.build import build_datamodule
+from esc.data.datamodule import SpeechDataModule
 from esc.data.synth.manifest import read_manifest
 from esc.evaluation import evaluate
+from esc.models.adapter import SpeechAdapter, first_targets
 from esc.models.embedded import build_embedded
 from esc.models.registry import FAMILIES
 from esc.models.zoo_card import refuse_existing_entry, write_zoo_entry
+from esc.pipeline import check_task
 from esc.training import EpochSummary, SpecAugment, TrainingModule
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,19 @@ def embedded_models() -> list[str]:
     return [name for name, option in models.items() if OmegaConf.select(option, "model.architecture")]
 
 
+def check_labels_seen_in_training(adapter: SpeechAdapter, datamodule: SpeechDataModule) -> None:
+    """Refuse, by name, validation or test labels that the training split lacks: the model built from the
+    training labels has no class for them, and the metric would fail after the first epoch or at the end."""
+    for split in ("validation", "test"):
+        unseen = adapter.targets_without_a_class([example.target for example in datamodule.split(split)])
+        if unseen:
+            raise ValueError(
+                f"the {split} split holds {len(unseen)} labels that the training split lacks "
+                f"({first_targets(unseen)}); a model trained on "
+                "it has no class for them; check the split lists of the data at data.root"
+            )
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> None:
     """Build the model that `model.architecture` describes, fit it, test it, ship it."""
@@ -38,6 +54,7 @@ def main(cfg: DictConfig) -> None:
             f"model={cfg.model.name} loads trained weights from {cfg.model.pretrained} and describes no "
             f"architecture to build; esc-train trains the embedded models: {', '.join(embedded_models())}"
         )
+    check_task(cfg)  # before an overwrite=true run replaces the zoo entry with a model of another task
     refuse_existing_entry(Path(cfg.model.pretrained), cfg.overwrite)
     if cfg.data.get("eval_split", "test") != "test":
         raise ValueError(
@@ -53,6 +70,7 @@ def main(cfg: DictConfig) -> None:
     model, extractor = build_embedded(arch, targets, clips, cfg.seed)
     family = FAMILIES[cfg.model.family]
     adapter = family(model, extractor, **plain_options(cfg.model.get("options")))
+    check_labels_seen_in_training(adapter, datamodule)
     train = cfg.model.train
     specaugment = SpecAugment(**train.specaugment) if train.get("specaugment") else None
     module = TrainingModule(

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 
 from esc.calibrate.precision import cuda_float32_matmuls
 from esc.config import is_whole_number
-from esc.models.adapter import SpeechAdapter
+from esc.models.adapter import SpeechAdapter, first_targets
 from esc.quant import population_scales, quant_enabled
 
 log = logging.getLogger(__name__)
@@ -102,11 +102,10 @@ def check_fitness_targets(kind: str, adapter: SpeechAdapter, targets: list[str])
         return
     unknown = adapter.targets_without_a_class(targets)
     if unknown:
-        named = ", ".join(sorted(unknown)[:5]) + (", ..." if len(unknown) > 5 else "")
         raise ValueError(
             f"es.fitness=task scores calibration clips against their labels, but {len(unknown)} of their "
-            f"labels ({named}) are not classes of the model; use es.fitness=kl or es.fitness=mse, which "
-            "compare with the float model's outputs and need no label"
+            f"labels ({first_targets(unknown)}) are not classes of the model; use es.fitness=kl or "
+            "es.fitness=mse, which compare with the float model's outputs and need no label"
         )
     if not isinstance(adapter.references(targets[:1]), torch.Tensor):
         raise ValueError(

@@ -18,6 +18,11 @@ from transformers import Wav2Vec2FeatureExtractor
 from esc.data.dataset import unpadded_parts
 
 
+def first_targets(targets: set[str], shown: int = 5) -> str:
+    """A few of `targets`, sorted, for a message that names the labels a model has no class for."""
+    return ", ".join(sorted(targets)[:shown]) + (", ..." if len(targets) > shown else "")
+
+
 class Preprocessor(Protocol):
     """What an adapter keeps beside its model (a transformers feature extractor or processor, SpeechBrain's
     hyperparameters): it turns waveforms into model inputs and saves itself beside the weights."""

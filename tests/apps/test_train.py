@@ -30,6 +30,8 @@ SMALL_ECAPA = (
     "model.architecture.ecapa.se_channels=8",
     "model.architecture.ecapa.lin_neurons=16",
 )
+# Where a refusal is under test: the code before it trained there, and must fail the test in seconds.
+ONE_SMALL_EPOCH = (*SMALL_ECAPA, "model.train.epochs=1", "data.num_workers=0", "accelerator=cpu")
 
 
 @pytest.mark.parametrize(
@@ -92,3 +94,48 @@ def test_a_hub_model_is_refused_with_the_models_it_can_train(tmp_path):
     assert result.returncode != 0
     assert "model=ast_speech_commands loads trained weights from MIT/" in result.stderr
     assert "esc-train trains the embedded models: ast_kws, ecapa_sid, wav2vec2_asr" in result.stderr
+
+
+def test_data_of_another_task_is_refused_before_an_overwrite_replaces_the_zoo_entry(tiny_corpora, tmp_path):
+    zoo = tmp_path / "zoo" / "ecapa_sid"
+    zoo.mkdir(parents=True)
+    (zoo / "card.json").write_text('{"name": "ecapa_sid"}')
+    result = run_app(
+        "train",
+        tmp_path / "train",
+        "model=ecapa_sid",
+        "data=synth_kws",
+        f"data.root={tiny_corpora['kws']}",
+        f"model.pretrained={zoo}",
+        "overwrite=true",
+        *ONE_SMALL_EPOCH,
+    )
+    assert result.returncode != 0
+    assert "data=synth_kws holds kws data (the speech_commands layout) but model=ecapa_sid" in result.stderr
+    assert (zoo / "card.json").read_text() == '{"name": "ecapa_sid"}'
+
+
+def test_a_test_label_missing_from_the_training_split_is_refused_before_training(tiny_corpora, tmp_path):
+    """A custom split list can hold a speaker only in test: the model would have no class for it."""
+    root = tmp_path / "voxceleb1"
+    root.mkdir()
+    (root / "wav").symlink_to(tiny_corpora["sid"] / "wav")
+    lines = (tiny_corpora["sid"] / "iden_split.txt").read_text().splitlines()
+    speaker = lines[0].split()[1].split("/")[0]
+    moved = [
+        f"3 {path}" if path.startswith(f"{speaker}/") else f"{split} {path}"
+        for split, path in map(str.split, lines)
+    ]
+    (root / "iden_split.txt").write_text("\n".join(moved) + "\n")
+    zoo = tmp_path / "zoo" / "ecapa_sid"
+    result = run_app(
+        "train",
+        tmp_path / "train",
+        "model=ecapa_sid",
+        f"data.root={root}",
+        f"model.pretrained={zoo}",
+        *ONE_SMALL_EPOCH,
+    )
+    assert result.returncode != 0
+    assert f"the test split holds 1 labels that the training split lacks ({speaker})" in result.stderr
+    assert not zoo.exists()

@@ -11,6 +11,18 @@ from esc.data.readers.example import DatasetNotFoundError, Example, check_split,
 DEFAULT_FOLDERS = {"train": "train-clean-100", "validation": "dev-clean", "test": "test-clean"}
 
 
+def check_utterance_names(split_folder: Path) -> None:
+    """Refuse, by path, a .flac that torchaudio cannot read an id from: it takes <speaker>-<chapter>-<n>
+    from each file name, and a stray `notes.flac` or `..-0000-copy.flac` would otherwise be blamed on a
+    transcript line."""
+    for path in sorted(split_folder.glob("*/*/*.flac")):
+        if len(path.stem.split("-")) != 3:
+            raise ValueError(
+                f"LibriSpeech {split_folder.name}: {path} is not named <speaker>-<chapter>-<utterance>.flac, "
+                "as LibriSpeech names every utterance; rename it or move it out of the split folder"
+            )
+
+
 def read_librispeech(
     root: str | Path, split: str, download: bool = False, folders: dict[str, str] | None = None
 ) -> list[Example]:
@@ -32,6 +44,7 @@ def read_librispeech(
             + other_corpus_at(root)
         )
     dataset = LIBRISPEECH(root, url=folder, download=download)
+    check_utterance_names(root / "LibriSpeech" / folder)
     examples = []
     for n in range(len(dataset)):
         try:

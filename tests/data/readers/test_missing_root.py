@@ -153,3 +153,11 @@ def test_a_blank_transcript_line_names_the_split_folder(tmp_path):
     librispeech_chapter(tmp_path, "\n1089-134686-0000 HE HOPED\n1089-134686-0001 HE DID\n")
     with pytest.raises(ValueError, match=r"a line of a .trans.txt is not '<utterance id> <TRANSCRIPT>'"):
         READERS["librispeech"](tmp_path, "test")
+
+
+@pytest.mark.parametrize("name", ["notes.flac", "1089-134686-0000-copy.flac"])
+def test_a_flac_not_named_as_an_utterance_is_named_not_blamed_on_a_transcript(tmp_path, name):
+    chapter = librispeech_chapter(tmp_path, "1089-134686-0000 HE HOPED\n1089-134686-0001 HE DID\n")
+    sf.write(chapter / name, np.zeros(1600, dtype=np.float32), 16000)
+    with pytest.raises(ValueError, match=re.escape(f"{chapter / name} is not named <speaker>-<chapter>-")):
+        READERS["librispeech"](tmp_path, "test")
