@@ -37,6 +37,11 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise AudioError(
             f"{path}: cannot decode audio ({error}); the file is corrupt, replace or delete it"
         ) from None
+    except (ValueError, MemoryError) as error:  # soundfile sizes its array from the header's frame count
+        raise AudioError(
+            f"{path}: its header gives no length, so it cannot be read in one piece ({error}); a FLAC "
+            "written to a pipe leaves it unset: re-encode the file to disk (sox or ffmpeg fill it in)"
+        ) from None
     if rate != sample_rate:
         raise AudioError(
             f"{path}: sample rate is {rate} Hz but {sample_rate} Hz is expected; resample the dataset"

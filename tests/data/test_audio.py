@@ -15,6 +15,17 @@ def test_good_clip_loads_as_mono_float(tmp_path):
     assert np.allclose(audio, 0.25, atol=1e-4)
 
 
+def _flac(path, cut: int = 0, unknown_length: bool = False) -> None:
+    """A FLAC clip, its last `cut` bytes gone (an interrupted unpacking), or with STREAMINFO's total-samples
+    field left 0 as a writer to a pipe leaves it."""
+    sf.write(path, np.full(16000, 0.25, np.float32), 16000, format="FLAC")
+    data = bytearray(path.read_bytes())
+    if unknown_length:  # the field is the low 36 bits of bytes 18-25: after "fLaC", a block header, 10 bytes
+        data[21] &= 0xF0
+        data[22:26] = bytes(4)
+    path.write_bytes(bytes(data[: len(data) - cut]))
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -25,8 +36,20 @@ def test_good_clip_loads_as_mono_float(tmp_path):
         (lambda p: None, "audio file not found"),
         (lambda p: sf.write(p, np.array([0.1, np.nan, 0.2], np.float32), 16000, "FLOAT"), "NaN or infinite"),
         (lambda p: sf.write(p, np.array([0.1, np.inf, 0.2], np.float32), 16000, "FLOAT"), "NaN or infinite"),
+        (lambda p: _flac(p, cut=100), "cannot decode audio"),
+        (lambda p: _flac(p, unknown_length=True), "header gives no length"),
     ],
-    ids=["corrupt", "zero-byte", "empty", "wrong-rate", "missing", "nan", "inf"],
+    ids=[
+        "corrupt",
+        "zero-byte",
+        "empty",
+        "wrong-rate",
+        "missing",
+        "nan",
+        "inf",
+        "cut-flac",
+        "flac-no-length",
+    ],
 )
 def test_bad_clip_error_names_the_file(tmp_path, make, message):
     path = tmp_path / "clip.wav"
