@@ -41,8 +41,8 @@ def check_labels_seen_in_training(adapter: SpeechAdapter, datamodule: SpeechData
         if unseen:
             raise ValueError(
                 f"the {split} split holds {len(unseen)} labels that the training split lacks "
-                f"({first_targets(unseen)}); a model trained on "
-                "it has no class for them; check the split lists of the data at data.root"
+                f"({first_targets(unseen)}); a model trained on it has no class for them; check the split "
+                "lists of the data at data.root"
             )
 
 
