@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import platform
 import subprocess
 from datetime import UTC, datetime
@@ -68,10 +69,27 @@ def inputs_hash(cfg: DictConfig) -> str:
 def evaluated_inputs(cfg: DictConfig) -> dict:
     """The model and the data a run evaluates, with stamps of their files on disk: what every cached
     result (float metric, weight rounding) depends on, whatever else its key adds."""
-    return {
+    settings = {
         "model": OmegaConf.to_container(cfg.model, resolve=True),
         "data": OmegaConf.to_container(cfg.data, resolve=True),
-    } | input_stamps(cfg.model.pretrained, cfg.data.root)
+    }
+    return checkout_relative(settings) | input_stamps(cfg.model.pretrained, cfg.data.root)
+
+
+def checkout_relative(value: object) -> object:
+    """`value` with each path inside this checkout written from `${project_root:}`, as the configs write it.
+
+    Clones in two folders then hash one experiment alike: what lies behind those paths (zoo weights, a
+    synthetic corpus) counts by its content stamp, not by where the clone sits.
+    """
+    root = str(PROJECT_ROOT)
+    if isinstance(value, dict):
+        return {key: checkout_relative(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [checkout_relative(item) for item in value]
+    if isinstance(value, str) and (value == root or value.startswith(root + os.sep)):
+        return "${project_root:}" + value[len(root) :]
+    return value
 
 
 def payload_key(payload: dict, length: int = 20) -> str:
@@ -102,6 +120,7 @@ def config_hash(cfg: DictConfig) -> str:
 
     A local checkpoint's files count too, so a retrained zoo model never reuses its predecessor's runs, and
     so does a synthetic corpus's audio hash, so a rebuilt corpus never reuses runs made on the old one.
+    Paths inside the checkout count from its folder (`checkout_relative`), so clones agree wherever they sit.
     Only ESC's search draws on `seed` and on `es` (a calibration subset that follows the seed is in `data`),
     so a run of any other calibrator hashes without them: a seed sweep, or a sweep under another es preset,
     computes that run once and reuses it.
@@ -110,7 +129,7 @@ def config_hash(cfg: DictConfig) -> str:
     searching = resolved.get("calibrator", {}).get("name") == SEARCHING_CALIBRATOR
     container = experiment_settings(resolved, keep_seed=searching)
     stamps = input_stamps(str(container["model"].get("pretrained", "")), container["data"].get("root"))
-    return payload_key(container | stamps, length=16)
+    return payload_key(checkout_relative(container) | stamps, length=16)
 
 
 def _git(*args: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
+from esc import records
 from esc.config import CONFIG_DIR
 from esc.data.synth.manifest import MANIFEST
 from esc.float_cache import float_key
@@ -90,6 +91,26 @@ def test_a_corpus_rebuilt_at_the_same_root_changes_the_run_float_and_rounding_ke
     before = key(cfg)
     (tmp_path / MANIFEST).write_text(json.dumps({"corpus_sha256": "second build"}))
     assert key(cfg) != before
+
+
+@pytest.mark.parametrize("key", [config_hash, float_key, rounding_key])
+def test_clones_in_two_folders_share_the_run_float_and_rounding_keys(key, tmp_path, monkeypatch):
+    """The same zoo weights and corpus in a clone elsewhere are the same experiment; paths outside the
+    checkout still tell experiments apart."""
+
+    def key_in_clone(clone: str, checkout: str) -> str:
+        root = tmp_path / clone
+        (root / "zoo" / "model").mkdir(parents=True, exist_ok=True)
+        (root / "zoo" / "model" / "model.safetensors").write_bytes(b"trained")
+        (root / "data" / "kws").mkdir(parents=True, exist_ok=True)
+        (root / "data" / "kws" / MANIFEST).write_text(json.dumps({"corpus_sha256": "one build"}))
+        monkeypatch.setattr(records, "PROJECT_ROOT", tmp_path / checkout)
+        paths = [f"model.pretrained={root}/zoo/model", f"data.root={root}/data/kws"]
+        return key(compose_config("run", ["model=ast_kws", *paths]))
+
+    here = key_in_clone("here", checkout="here")
+    assert key_in_clone("there", checkout="there") == here
+    assert key_in_clone("there", checkout="elsewhere") != here
 
 
 def test_the_cpu_is_named_by_its_model_in_cpuinfo(tmp_path):
