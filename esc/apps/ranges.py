@@ -12,7 +12,7 @@ from esc.config import CONFIG_DIR
 from esc.data.build import build_datamodule
 from esc.models.registry import build_adapter
 from esc.results.figures import ranges_figure, save_figure
-from esc.results.ranges import activation_ranges
+from esc.results.ranges import RANGES_FIGURE_PREFIX, activation_ranges
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def write_ranges(cfg: DictConfig) -> Path:
     loader = build_datamodule(cfg.data).calibration_dataloader()
     frame = activation_ranges(adapter, loader, cfg.quant, cfg.calibrator.options.percentile)
     frame = frame.assign(model=cfg.model.name)
-    stem = Path(cfg.results) / "figures" / f"activation_ranges_{cfg.model.name}"
+    stem = Path(cfg.results) / "figures" / f"{RANGES_FIGURE_PREFIX}{cfg.model.name}"
     save_figure(ranges_figure(frame), frame, stem)
     return stem
 

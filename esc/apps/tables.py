@@ -22,6 +22,7 @@ from esc.results.figures import (
     theta_figure,
     theta_frame,
 )
+from esc.results.ranges import RANGES_FIGURE_PREFIX
 from esc.results.render import column_label, write_table
 from esc.results.store import hydra_config, load_runs, read_hydra_config
 
@@ -88,17 +89,39 @@ def esc_figure_runs(runs_of_tables: list[pd.DataFrame]) -> pd.DataFrame:
     return latest_runs(runs.query("calibrator == 'esc' and ptq == 'none' and split == 'test'"))
 
 
+def note_earlier_results(results: Path, written: set[str]) -> None:
+    """Name the tables and figures under `results` that this run did not write: an earlier esc-tables (or
+    the commit) left them, from runs that are not under `outputs` now. They are kept, since a result is never
+    removed silently, but they must not be read as this run's (esc-ranges' figures are its own, not these)."""
+    earlier = sorted(
+        path.relative_to(results)
+        for folder in (results / "tables", results / "figures")
+        if folder.is_dir()
+        for path in folder.iterdir()
+        if path.is_file() and path.stem not in written and not path.stem.startswith(RANGES_FIGURE_PREFIX)
+    )
+    if earlier:
+        log.info(
+            "%s: %d files kept as they were, not from these runs (no run under outputs feeds them): %s",
+            results,
+            len(earlier),
+            ", ".join(map(str, earlier)),
+        )
+
+
 def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
     """One table and one figure per `table` tag and evaluated split found among the runs, and ESC's
     convergence and chosen θ over the tables that are not ablations; returns the names of the tables
     written.
 
     Runs evaluated on the validation split (a settings screen) go to `<table>_validation`, never into the
-    test-split table that mirrors the paper's."""
+    test-split table that mirrors the paper's. Files there that this run did not write are named and
+    kept."""
     results = Path(cfg.results)
     tagged = runs[runs["table"].notna()]
     esc_runs = []
     names = []
+    figures = set()
     for (table, split), group in tagged.groupby(["table", "split"]):
         name = table if split == "test" else f"{table}_{split}"
         names.append(name)
@@ -123,6 +146,8 @@ def write_results(runs: pd.DataFrame, cfg: DictConfig) -> list[str]:
         ):
             if not frame.empty:
                 save_figure(figure_of(frame), frame, results / "figures" / stem)
+                figures.add(stem)
+    note_earlier_results(results, {*names, *figures})
     return sorted(names)
 
 

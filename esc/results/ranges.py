@@ -12,6 +12,9 @@ from esc.models.adapter import SpeechAdapter
 from esc.quant import quantize, scaled_activation_quantizers
 from esc.quant.calibrators import minmax_range, percentile_range
 
+# esc-ranges writes results/figures/<prefix><model>.png and .csv, beside esc-tables' figures.
+RANGES_FIGURE_PREFIX = "activation_ranges_"
+
 
 def magnitude(clip: tuple[float, float]) -> float:
     """The half-width of a symmetric grid that holds the clip range [low, high]."""

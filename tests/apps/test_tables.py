@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pandas as pd
 from omegaconf import OmegaConf
@@ -143,3 +144,23 @@ def test_an_ablation_run_without_its_hydra_record_is_left_out_by_name(tmp_path, 
         assert (
             f"leaving out {tmp_path / name}: its .hydra/config.yaml is missing or unreadable" in caplog.text
         )
+
+
+def test_tables_and_figures_that_no_run_feeds_now_are_named_and_kept(tmp_path, caplog):
+    results = tmp_path / "results"
+    cfg = OmegaConf.create({"results": str(results), "ablations": {}, "calibrators": ["minmax"]})
+    for split in ("test", "validation"):
+        (tmp_path / "outputs" / split).mkdir(parents=True)
+        (tmp_path / "outputs" / split / "metrics.json").write_text(json.dumps(minmax_record(split, 90.0)))
+    write_results(load_runs(tmp_path / "outputs"), cfg)
+    (results / "figures" / "activation_ranges_ast_kws.png").write_bytes(b"esc-ranges' figure")
+    (tmp_path / "outputs" / "validation" / "metrics.json").unlink()
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        write_results(load_runs(tmp_path / "outputs"), cfg)
+    notes = [r.getMessage() for r in caplog.records if "kept as they were" in r.getMessage()]
+    figures = [f"figures/int4_validation.{suffix}" for suffix in ("csv", "png")]
+    earlier = figures + [f"tables/int4_validation.{suffix}" for suffix in ("csv", "md", "tex")]
+    assert len(notes) == 1 and f"{results}: 5 files kept as they were, not from these runs" in notes[0]
+    assert notes[0].endswith(", ".join(earlier)) and "activation_ranges" not in notes[0]
+    assert all((results / name).is_file() for name in earlier)
