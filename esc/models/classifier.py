@@ -7,7 +7,7 @@ from torch import nn
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification, FeatureExtractionMixin
 
 from esc.models.adapter import SpeechAdapter
-from esc.models.hub import load_pretrained
+from esc.models.hub import every_weight_from, load_pretrained
 
 
 class LabelMapping:
@@ -80,7 +80,7 @@ class AudioClassifierAdapter(ClassDecoding, SpeechAdapter):
     @classmethod
     def load(cls, pretrained: str, **options) -> AudioClassifierAdapter:
         """AutoModelForAudioClassification and AutoFeatureExtractor from a hub id or local dir."""
-        model = load_pretrained(AutoModelForAudioClassification.from_pretrained, pretrained)
+        model = load_pretrained(every_weight_from(AutoModelForAudioClassification), pretrained)
         return cls(model, load_pretrained(AutoFeatureExtractor.from_pretrained, pretrained), **options)
 
     @property

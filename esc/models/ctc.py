@@ -7,7 +7,7 @@ from torch import nn
 from transformers import AutoModelForCTC, AutoProcessor, ProcessorMixin
 
 from esc.models.adapter import SpeechAdapter
-from esc.models.hub import load_pretrained
+from esc.models.hub import every_weight_from, load_pretrained
 
 
 def normalise_transcript(text: str) -> str:
@@ -24,7 +24,7 @@ class CTCAdapter(SpeechAdapter):
     @classmethod
     def load(cls, pretrained: str) -> CTCAdapter:
         """AutoModelForCTC and AutoProcessor from a hub id or local dir."""
-        model = load_pretrained(AutoModelForCTC.from_pretrained, pretrained)
+        model = load_pretrained(every_weight_from(AutoModelForCTC), pretrained)
         return cls(model, load_pretrained(AutoProcessor.from_pretrained, pretrained))
 
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:

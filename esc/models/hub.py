@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from huggingface_hub.errors import HFValidationError
+from transformers import PreTrainedModel
 
 from esc.config import PROJECT_ROOT
 
@@ -16,6 +17,32 @@ ZOO = PROJECT_ROOT / "zoo"
 
 class ModelNotAvailableError(OSError):
     """The checkpoint is neither a local folder nor in the local hub cache."""
+
+
+class IncompleteCheckpointError(ValueError):
+    """The checkpoint lacks weights of the model built from it, which transformers would draw at random."""
+
+
+def every_weight_from(model_class: type[PreTrainedModel]) -> Callable[[str], PreTrainedModel]:
+    """`model_class.from_pretrained`, refusing a checkpoint that lacks any of the model's weights.
+
+    transformers fills missing weights at random with a note in the log: a pretraining checkpoint loaded
+    with a classification head, say, would be evaluated as a chance-level model whose head follows the seed.
+    """
+
+    def load(pretrained: str) -> PreTrainedModel:
+        model, info = model_class.from_pretrained(pretrained, output_loading_info=True)
+        missing = sorted(info["missing_keys"])
+        if missing:
+            shown = ", ".join(missing[:4]) + (", …" if len(missing) > 4 else "")
+            raise IncompleteCheckpointError(
+                f"the checkpoint holds no weights for {len(missing)} tensors of {model_class.__name__} "
+                f"({shown}), which would start random: point model.pretrained to a checkpoint trained "
+                "with this head (a fine-tuned one, or what esc-train writes)"
+            )
+        return model
+
+    return load
 
 
 def load_pretrained(load: Callable[[str], T], pretrained: str) -> T:

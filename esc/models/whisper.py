@@ -11,7 +11,7 @@ from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
 
 from esc.data.dataset import unpadded_parts
 from esc.models.adapter import SpeechAdapter
-from esc.models.hub import load_pretrained
+from esc.models.hub import every_weight_from, load_pretrained
 
 
 class WhisperAdapter(SpeechAdapter):
@@ -29,7 +29,7 @@ class WhisperAdapter(SpeechAdapter):
     @classmethod
     def load(cls, pretrained: str, **options) -> WhisperAdapter:
         """WhisperForConditionalGeneration and WhisperProcessor from a hub id or local dir."""
-        model = load_pretrained(WhisperForConditionalGeneration.from_pretrained, pretrained)
+        model = load_pretrained(every_weight_from(WhisperForConditionalGeneration), pretrained)
         return cls(model, load_pretrained(WhisperProcessor.from_pretrained, pretrained), **options)
 
     def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from safetensors.torch import load_file, save_file
 
+from esc.models.classifier import AudioClassifierAdapter
 from esc.models.hub import ZOO, ModelNotAvailableError, load_pretrained
+from tests.tiny_models import save_tiny_ast
 
 
 def unreachable(pretrained: str):
@@ -32,3 +35,13 @@ def test_a_folder_that_does_not_load_is_named_with_the_loaders_error(tmp_path):
 def test_a_hub_id_that_is_not_cached_says_to_download_it_first():
     with pytest.raises(ModelNotAvailableError, match="hf download nobody/no-such-model"):
         load_pretrained(unreachable, "nobody/no-such-model")
+
+
+def test_a_checkpoint_without_the_models_head_is_refused_not_drawn_at_random(tmp_path):
+    """A pretraining checkpoint loaded for classification: transformers would start the head random."""
+    weights = save_tiny_ast(tmp_path) / "model.safetensors"
+    save_file({k: v for k, v in load_file(weights).items() if not k.startswith("classifier.")}, weights)
+    with pytest.raises(
+        ModelNotAvailableError, match=r"no weights for 4 tensors of .*\(classifier\.dense\.bias"
+    ):
+        AudioClassifierAdapter.load(str(tmp_path))
