@@ -12,6 +12,7 @@ import torch
 from omegaconf import DictConfig
 
 from esc.calibrate.esc import calibrate_esc, checked_settings
+from esc.calibrate.optimizers import check_dimension
 from esc.calibrate.standard import CalibrationResult, calibrate_standard, quant_config
 from esc.config import group_options, plain_options
 from esc.data.build import build_datamodule
@@ -154,7 +155,9 @@ def run(cfg: DictConfig, output_dir: Path) -> dict:
     if not is_float(cfg.quant):
         clips = datamodule.calibration_examples()
         if cfg.calibrator.name == SEARCHING_CALIBRATOR:
-            checked_settings(cfg.calibrator, cfg.es, adapter, device, clips)
+            checked = checked_settings(cfg.calibrator, cfg.es, adapter, device, clips)
+            if cfg.quant.a_bits >= OFF_BITS:  # float activations leave ESC no scale, whatever the model
+                check_dimension(checked.search.optimizer, 0)
         else:
             check_activation_calibrator(cfg.calibrator.name, plain_options(cfg.calibrator.get("options")))
     float_metric = cached_float_metric(

@@ -39,6 +39,8 @@ def test_an_empty_split_is_refused_before_the_float_evaluation(
         ("es.fitness=ce", "es.fitness='ce' is unknown"),
         ("es.holdout=0.9", "es.holdout=0.9 leaves none of the 2 calibration clips for the search"),
         ("es.budget=20", "es.budget=20 leaves 4 evaluations after es.shift_points=16"),
+        ("es.seed=-1", "es.seed=-1 must be in 0 … 2^32 - 1"),
+        ("quant.a_bits=16", "calibrator=esc found no activation quantizer to search"),
         (
             "calibrator.local_options.mse.num_candidates=0",
             "calibrator 'mse' cannot run with options {'num_candidates': 0}: num_candidates=0 must be ≥ 1",

@@ -73,6 +73,7 @@ class SearchSettings:
                 f"update; raise es.budget to at least {self.shift_points + self.popsize}, or set it to "
                 f"{self.shift_points} to try the shared shifts only",
             ),
+            ("seed", 0 <= self.seed < 2**32, "must be in 0 … 2^32 - 1, the seeds numpy's generators take"),
             ("checkpoint_every", self.checkpoint_every >= 1, "must be ≥ 1 (generations between checkpoints)"),
             ("keep_top", self.keep_top >= 1, "must be ≥ 1 (the best candidates kept for the holdout)"),
         ]

@@ -4,7 +4,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from esc.calibrate.fitness import PopulationFitness, kl_rows, mse_rows
+from esc.calibrate.fitness import FITNESS, PopulationFitness, kl_rows, mse_rows
 from esc.calibrate.precision import cuda_float32_matmuls
 from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
@@ -41,6 +41,17 @@ def test_kl_and_mse_rows_are_zero_only_for_identical_outputs():
     assert torch.equal(kl_rows(reference, reference), torch.zeros(3))
     assert torch.equal(mse_rows(reference, reference), torch.zeros(3))
     assert (kl_rows(reference + torch.randn(3, 7), reference) > 0).all()
+
+
+def test_every_fitness_scores_bfloat16_outputs_in_float32(tiny_ast_dir):
+    """es.precision=bf16 forwards give bfloat16 outputs; 8-bit losses would not rank close candidates."""
+    adapter = AudioClassifierAdapter.load(str(tiny_ast_dir))
+    outputs = torch.randn(4, adapter.num_classes, generator=torch.Generator().manual_seed(0))
+    references = {"kl": outputs, "mse": outputs, "task": torch.arange(4) % adapter.num_classes}
+    for kind, reference in references.items():
+        rows = FITNESS[kind].rows(adapter, outputs.bfloat16(), {}, reference, None)
+        exact = FITNESS[kind].rows(adapter, outputs.bfloat16().float(), {}, reference, None)
+        assert rows.dtype == torch.float32 and torch.equal(rows, exact), kind
 
 
 def assert_same_fitness(actual: torch.Tensor, expected: torch.Tensor) -> None:
