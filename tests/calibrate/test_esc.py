@@ -17,12 +17,16 @@ import pandas as pd
 import pytest
 import torch
 
+from esc.calibrate import esc
 from esc.calibrate.esc import calibrate_esc, split_holdout
+from esc.calibrate.fitness import PopulationFitness
 from esc.calibrate.global_search import load_state
 from esc.data.build import build_datamodule
 from esc.data.readers import Example
 from esc.models.registry import build_adapter
 from esc.pipeline import quantize_model
+from esc.quant import get_activation_scales
+from esc.results.store import THETA_FILE
 from tests.apps.commands import app_arguments, run_forked
 from tests.test_configs import compose_config
 
@@ -169,6 +173,48 @@ def test_holdout_is_a_draw_across_classes_that_the_local_step_and_the_search_nev
     assert set(searched).isdisjoint(held_out) and set(searched) | set(held_out) == set(clips)
     assert held_out != clips[:6]  # the clips come in word order: a prefix would hold out a few words
     assert len({clip.target for clip in held_out}) > len({clip.target for clip in clips[:6]})
+
+
+def test_the_holdout_chooses_among_the_searchs_best_candidates_and_the_local_step(
+    tiny_corpora, tiny_ast_dir, tmp_path, monkeypatch
+):
+    """The finalists are the search's best candidates, then θ = 0; the one the holdout scores lowest is
+    applied, whatever the search clips say."""
+    cfg = compose_config(
+        "run",
+        [
+            f"data.root={tiny_corpora['kws']}",
+            f"model.pretrained={tiny_ast_dir}",
+            "quant=w4a4",
+            "calibrator=esc",
+            "data.calib_size=24",
+            "es.holdout=0.25",
+            "es.budget=16",
+            f"es.checkpoint_dir={tmp_path / 'ck'}",
+        ],
+    )
+    finalists = []
+
+    def prefers_the_last_candidate_before_the_local_step(scales: torch.Tensor) -> torch.Tensor:
+        finalists.append(scales)
+        return (torch.arange(len(scales)) - (len(scales) - 2)).abs().double()
+
+    def searched_then_held_out(adapter, loader, *settings):
+        if not finalists:  # the search clips' fitness is built first
+            finalists.append(None)
+            return PopulationFitness.on_clips(adapter, loader, *settings)
+        return prefers_the_last_candidate_before_the_local_step
+
+    monkeypatch.setattr(esc, "PopulationFitness", SimpleNamespace(on_clips=searched_then_held_out))
+    adapter, datamodule = build_adapter(cfg.model), build_datamodule(cfg.data)
+    quantize_model(cfg, adapter, datamodule, tmp_path, torch.device("cpu"))
+    local_step = torch.tensor(
+        pd.read_csv(tmp_path / THETA_FILE)["local_scale"].to_numpy(), dtype=torch.float32
+    )
+    scored = finalists[1]
+    assert len(finalists) == 2 and len(scored) == 9  # es.keep_top=8, and θ = 0
+    assert torch.equal(scored[-1], local_step) and not torch.equal(scored[-2], local_step)
+    assert torch.equal(get_activation_scales(adapter.model), scored[-2])
 
 
 def test_holdout_split_follows_the_seed():
