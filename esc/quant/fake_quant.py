@@ -30,8 +30,10 @@ def fake_quantize(
 ) -> torch.Tensor:
     """Round `x` onto the grid (q - z)·s, q ∈ [qmin, qmax], with a straight-through gradient.
 
-    Multiplies by 1/scale and rounds half to even, exactly like torch.fake_quantize_*, so results are
-    bit-identical to them. `scale`/`zero_point` broadcast against `x`; `zero_point=None` means 0.
+    Multiplies by 1/scale and rounds half to even, exactly like torch.fake_quantize_*, so values are
+    bit-identical to theirs. The gradient passes straight through everywhere, where theirs is zero outside
+    the grid; no method here depends on it (AdaRound learns its own rounding variables).
+    `scale`/`zero_point` broadcast against `x`; `zero_point=None` means 0.
     A quantizer whose scale is fixed passes its cached `inverse_scale`, saving one op per forward.
     The grid arithmetic runs in float32 at least, whatever `x`'s dtype (a bfloat16 scale would move the
     grid by up to 0.4%); the result has `out_dtype` (default: `x`'s).

@@ -19,7 +19,7 @@ from esc.quant import (
     use_fused_kernel,
 )
 from esc.quant import attention as attention_module
-from esc.quant.attention import additive_mask, attention_quantizers_of
+from esc.quant.attention import additive_mask, attention_quantizers_of, fakequant_attention
 from tests.quant.tiny_speech_models import TINY_CASES, tiny_ast, tiny_whisper
 
 
@@ -121,6 +121,42 @@ def test_probabilities_are_quantized_on_an_unsigned_grid_and_returned() -> None:
     levels = probs / probs_quantizer.scale
     assert torch.allclose(levels, levels.round(), atol=1e-3)
     assert levels.min() >= 0 and levels.round().max() <= 15
+
+
+def calibrated_tiny_ast(bits: int = 4):
+    case = tiny_ast()
+    quantize(case.model, QuantConfig(w_bits=bits, a_bits=bits, hist_bins=256))
+    _calibrate(case.model, lambda: case.output(case.model, case.inputs))
+    return case
+
+
+def test_the_attention_matmuls_take_q_k_and_v_on_their_grids(monkeypatch: pytest.MonkeyPatch) -> None:
+    attention = calibrated_tiny_ast().model.audio_spectrogram_transformer.layers[0].attention
+    quantizers = attention_quantizers_of(attention)
+    query, key, value = torch.randn(3, 1, 2, 9, 8, generator=torch.Generator().manual_seed(0))
+    matmuls, matmul = [], torch.matmul
+    monkeypatch.setattr(torch, "matmul", lambda a, b: matmuls.append((a, b)) or matmul(a, b))
+    with torch.no_grad():
+        fakequant_attention(attention, query, key, value, None)
+    (scored_query, scored_keys), (_, weighed_values) = matmuls
+    for role, operand in (("q", scored_query), ("k", scored_keys.transpose(2, 3)), ("v", weighed_values)):
+        levels = operand / quantizers[role].scale
+        assert torch.allclose(levels, levels.round(), atol=1e-4), role
+        assert levels.round().abs().max() <= 7 and levels.abs().max() > 1, role
+
+
+def test_masked_keys_count_for_nothing_in_the_quantized_attention() -> None:
+    """Padding keys, masked out, leave every query's quantized output as if they were not there."""
+    attention = calibrated_tiny_ast().model.audio_spectrogram_transformer.layers[0].attention
+    query, key, value = torch.randn(3, 1, 2, 9, 8, generator=torch.Generator().manual_seed(0))
+    mask = torch.ones(1, 1, 9, 9, dtype=torch.bool)
+    mask[..., 6:] = False
+    with torch.no_grad():
+        padded, padded_probs = fakequant_attention(attention, query, key, value, mask)
+        alone, alone_probs = fakequant_attention(attention, query, key[:, :, :6], value[:, :, :6], None)
+    assert torch.equal(padded_probs[..., 6:], torch.zeros(1, 2, 9, 3))
+    torch.testing.assert_close(padded_probs[..., :6], alone_probs, rtol=0, atol=1e-6)
+    torch.testing.assert_close(padded, alone, rtol=1e-6, atol=1e-6)
 
 
 @pytest.fixture
