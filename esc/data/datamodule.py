@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader
 
+from esc.config import is_whole_number
 from esc.data.dataset import SpeechDataset, pad_collate
 from esc.data.readers import Example
 
@@ -21,6 +23,18 @@ class EmptySplitError(ValueError):
 
 
 EVAL_SPLITS = ("validation", "test")
+log = logging.getLogger(__name__)
+
+
+def check_counts(counts: dict[str, tuple[int | None, int]]) -> None:
+    """Refuse a `data.<name>` count that is not an integer of at least its minimum, by name: `1e2` reaches
+    the code as the float 100.0, which numpy or the DataLoader would refuse later, without the setting's
+    name. None stands for "all" where a count allows it."""
+    for name, (value, minimum) in counts.items():
+        if value is not None and (not is_whole_number(value) or value < minimum):
+            raise ValueError(
+                f"data.{name}={value!r} must be an integer ≥ {minimum} (write 100, not 1e2 or 100.0)"
+            )
 
 
 class SpeechDataModule(L.LightningDataModule):
@@ -42,22 +56,28 @@ class SpeechDataModule(L.LightningDataModule):
         eval_split: str = "test",
     ) -> None:
         super().__init__()
+        check_counts(
+            {
+                "batch_size": (batch_size, 1),
+                "num_workers": (num_workers, 0),
+                "calib_size": (calib_size, 0),
+                "calib_seed": (calib_seed, 0),
+                "test_limit": (test_limit, 1),
+            }
+        )
         self.read = read
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.calib_size = calib_size
         self.calib_seed = calib_seed
         self.test_limit = test_limit
-        if test_limit is not None and test_limit < 1:
-            raise ValueError(
-                f"data.test_limit={test_limit} would evaluate on no clip; set a positive count or null (all)"
-            )
         if eval_split not in EVAL_SPLITS:
             raise ValueError(
                 f"data.eval_split={eval_split!r} is not a split to evaluate on; choose one of {EVAL_SPLITS}"
             )
         self.eval_split = eval_split
         self._splits: dict[str, list[Example]] = {}
+        self._calibration: list[Example] | None = None
 
     def split(self, name: str) -> list[Example]:
         """The examples of one split, read once."""
@@ -79,7 +99,18 @@ class SpeechDataModule(L.LightningDataModule):
             raise EmptyCalibrationError(
                 f"data.calib_size={self.calib_size}: the calibration set is empty; set a positive clip count"
             )
-        return _seeded_subset(self.split("train"), self.calib_size, self.calib_seed)
+        if self._calibration is None:
+            train = self.split("train")
+            if self.calib_size > len(train):
+                log.warning(
+                    "data.calib_size=%d exceeds the %d clips of the training split: calibrating on all of "
+                    "them, which is what data.calib_size=%d would do",
+                    self.calib_size,
+                    len(train),
+                    len(train),
+                )
+            self._calibration = _seeded_subset(train, self.calib_size, self.calib_seed)
+        return self._calibration
 
     def loader(self, examples: list[Example], shuffle: bool = False) -> DataLoader:
         """A padded-batch loader over any list of examples (a split, or part of the calibration set)."""

@@ -56,10 +56,35 @@ def test_an_unknown_eval_split_is_refused_naming_the_value(tiny_corpora):
         build_datamodule(data_config(tiny_corpora["kws"], eval_split="train"))
 
 
-@pytest.mark.parametrize("limit", [0, -3])
-def test_a_test_limit_of_no_clip_is_refused_naming_the_value(tiny_corpora, limit):
-    with pytest.raises(ValueError, match=f"data.test_limit={limit} would evaluate on no clip"):
-        build_datamodule(data_config(tiny_corpora["kws"], test_limit=limit))
+@pytest.mark.parametrize(
+    ("setting", "value", "minimum"),
+    [
+        ("test_limit", 0, 1),
+        ("test_limit", -3, 1),
+        ("batch_size", 0, 1),
+        ("num_workers", -1, 0),
+        ("calib_size", 1e2, 0),
+        ("calib_seed", -1, 0),
+    ],
+)
+def test_a_count_that_is_not_an_integer_of_its_minimum_is_refused_naming_it(
+    tiny_corpora, setting, value, minimum
+):
+    with pytest.raises(ValueError, match=rf"data.{setting}={value!r} must be an integer ≥ {minimum}"):
+        build_datamodule(data_config(tiny_corpora["kws"], **{setting: value}))
+
+
+def test_a_calibration_set_larger_than_the_training_split_is_all_of_it_with_a_warning(tiny_corpora, caplog):
+    module = build_datamodule(data_config(tiny_corpora["kws"], calib_size=10_000))
+    train = module.split("train")
+    assert (
+        module.calibration_examples() == train and module.calibration_dataloader().dataset.examples == train
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"data.calib_size=10000 exceeds the {len(train)} clips of the training split: calibrating on all of "
+        f"them, which is what data.calib_size={len(train)} would do"
+    ]
 
 
 def test_corrupt_clip_fails_in_loading_with_its_path_not_in_collate(tiny_corpora, tmp_path):
