@@ -1,17 +1,13 @@
-"""Evaluation of the evaluated split (test by default) through Lightning's Trainer.test, and the device that a
-run's `accelerator` puts calibration on."""
+"""Evaluation of the evaluated split (test by default) through Lightning's Trainer.test."""
 
 from __future__ import annotations
 
 import lightning as L
-import torch
 from torchmetrics import Metric
 
 from esc.data.datamodule import SpeechDataModule
 from esc.metrics import build_metric
 from esc.models.adapter import SpeechAdapter
-
-ACCELERATORS = ("auto", "cpu", "gpu")
 
 
 def update_metric(metric: Metric, adapter: SpeechAdapter, batch: dict) -> None:
@@ -56,16 +52,3 @@ def evaluate(
         EvaluationModule(adapter, metric_name), dataloaders=datamodule.test_dataloader(), verbose=False
     )
     return 100.0 * float(results[0][metric_name])
-
-
-def accelerator_device(accelerator: str) -> torch.device:
-    """The device that `accelerator` (auto | cpu | gpu) names: calibration runs there, as evaluation does.
-
-    Lightning's Trainer moves the model back to the CPU after each test, so calibration must ask for the
-    device itself, or a GPU machine would calibrate on its CPU.
-    """
-    if accelerator not in ACCELERATORS:
-        raise ValueError(f"accelerator={accelerator!r} is unknown; choose one of {', '.join(ACCELERATORS)}")
-    if accelerator == "gpu" and not torch.cuda.is_available():
-        raise ValueError("accelerator=gpu, but no CUDA device is visible; use accelerator=cpu or auto")
-    return torch.device("cuda" if accelerator != "cpu" and torch.cuda.is_available() else "cpu")

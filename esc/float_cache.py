@@ -9,14 +9,21 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from esc.evaluation import accelerator_device
-from esc.records import evaluated_inputs, git_revision, payload_key, warn_if_made_by_other_code, write_json
+from esc.devices import accelerator_device
+from esc.records import (
+    LOADING_DATA_KEYS,
+    evaluated_inputs,
+    git_revision,
+    payload_key,
+    warn_if_made_by_other_code,
+    write_json,
+)
 
 log = logging.getLogger(__name__)
 
 # Data settings that choose the calibration clips or how files arrive: the float metric depends on none,
 # so a sweep over calibration sets (experiment=ablation_calib_size) evaluates its float model once.
-_UNEVALUATED_DATA_KEYS = ("calib_size", "calib_seed", "num_workers", "download")
+_UNEVALUATED_DATA_KEYS = ("calib_size", "calib_seed", *LOADING_DATA_KEYS)
 
 
 def float_key(cfg: DictConfig) -> str:

@@ -18,7 +18,8 @@ from esc.config import group_options, plain_options
 from esc.data.build import build_datamodule
 from esc.data.datamodule import SpeechDataModule
 from esc.data.readers import READER_TASKS
-from esc.evaluation import accelerator_device, evaluate
+from esc.devices import accelerator_device
+from esc.evaluation import evaluate
 from esc.float_cache import cached_float_metric
 from esc.models.adapter import SpeechAdapter, first_targets
 from esc.models.registry import build_adapter

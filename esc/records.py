@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from esc.atomic_files import write_bytes_atomically
 from esc.config import PROJECT_ROOT
 from esc.data.synth.manifest import corpus_stamp
+from esc.devices import accelerator_device
 from esc.quant.bits import is_float
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ _UNHASHED_KEYS = (
     "float_cache",
     "ptq_cache",
 )
+# How a run's clips arrive (loader processes, fetching a missing dataset), not which clips they are.
+LOADING_DATA_KEYS = ("num_workers", "download")
 # Where and how often ESC saves its search, not what it finds.
 _UNHASHED_ES_KEYS = ("checkpoint_dir", "checkpoint_every")
 SEARCHING_CALIBRATOR = "esc"  # the one calibrator that draws on `seed` and on the `es` settings
@@ -99,10 +102,15 @@ def payload_key(payload: dict, length: int = 20) -> str:
 
 def experiment_settings(container: dict, keep_seed: bool) -> dict:
     """What tells one experiment from another: a config's settings less its output paths, caches and run
-    controls, less the `es` group unless ESC searches, and less its seeds unless `keep_seed`. A float run
+    controls (data loading's included), less the `es` group unless ESC searches, and less its seeds unless
+    `keep_seed`. A float run
     (no weight or activation quantized) keeps neither calibrator, PTQ, es nor seed: it uses none of them,
     so a sweep crossing `quant=fp` with calibrators evaluates the float model once."""
     settings = {key: value for key, value in container.items() if key not in _UNHASHED_KEYS}
+    if isinstance(settings.get("data"), dict):
+        settings["data"] = {
+            key: value for key, value in settings["data"].items() if key not in LOADING_DATA_KEYS
+        }
     if "quant" in settings and is_float(settings["quant"]):
         unused = ("calibrator", "ptq", "es", "seed")
         return {key: value for key, value in settings.items() if key not in unused}
@@ -128,6 +136,8 @@ def config_hash(cfg: DictConfig) -> str:
     resolved = OmegaConf.to_container(cfg, resolve=True)
     searching = resolved.get("calibrator", {}).get("name") == SEARCHING_CALIBRATOR
     container = experiment_settings(resolved, keep_seed=searching)
+    # `auto` names no device: the one it picks computes the result (a GPU's convolutions round otherwise).
+    container["accelerator"] = accelerator_device(container["accelerator"]).type
     stamps = input_stamps(str(container["model"].get("pretrained", "")), container["data"].get("root"))
     return payload_key(checkout_relative(container) | stamps, length=16)
 

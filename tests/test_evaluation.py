@@ -1,34 +1,15 @@
-"""Evaluation: the metric accumulated over every batch of the split, and the device calibration runs on."""
+"""Evaluation: the metric accumulated over every batch of the split."""
 
 import pytest
 import torch
 
 from esc.data.audio import load_audio
 from esc.data.build import build_datamodule
-from esc.evaluation import accelerator_device, evaluate
+from esc.evaluation import evaluate
 from esc.models.classifier import AudioClassifierAdapter
 from esc.models.ctc import CTCAdapter
 from tests.tiny_data import data_config
 from tests.tiny_models import save_tiny_wav2vec2_ctc
-
-
-def test_cpu_and_auto_without_a_gpu_calibrate_on_the_cpu(monkeypatch) -> None:
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert accelerator_device("cpu") == accelerator_device("auto") == torch.device("cpu")
-
-
-def test_auto_and_gpu_with_a_gpu_calibrate_on_it_and_cpu_stays_on_the_cpu(monkeypatch) -> None:
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert accelerator_device("auto") == accelerator_device("gpu") == torch.device("cuda")
-    assert accelerator_device("cpu") == torch.device("cpu")
-
-
-def test_gpu_without_one_and_an_unknown_accelerator_are_named(monkeypatch) -> None:
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(ValueError, match="accelerator=gpu, but no CUDA device is visible"):
-        accelerator_device("gpu")
-    with pytest.raises(ValueError, match=r"accelerator='tpu' is unknown; choose one of auto, cpu, gpu"):
-        accelerator_device("tpu")
 
 
 def one_clip_at_a_time(adapter, datamodule) -> tuple[list, list]:

@@ -29,6 +29,16 @@ def test_reuse_force_and_logger_leave_the_hash_unchanged():
     assert hash_of() == hash_of("force=true", "reuse_from=/elsewhere", "logger=wandb")
 
 
+def test_how_clips_are_loaded_leaves_the_hash_unchanged():
+    assert hash_of() == hash_of("data.num_workers=2", "data.download=true")
+
+
+def test_the_accelerator_counts_by_the_device_it_picks(monkeypatch):
+    assert hash_of("accelerator=auto") == hash_of("accelerator=cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert hash_of("accelerator=auto") == hash_of("accelerator=gpu") != hash_of("accelerator=cpu")
+
+
 def test_seed_table_and_settings_change_the_hash():
     esc = "calibrator=esc"
     hashes = {hash_of(esc), hash_of(esc, "seed=1"), hash_of(esc, "table=int8"), hash_of(esc, "es.budget=10")}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from esc.evaluation import accelerator_device
+from esc.devices import accelerator_device
 from esc.models.adapter import SpeechAdapter
 from esc.records import device_name, write_json
 
