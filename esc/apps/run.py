@@ -21,7 +21,7 @@ from esc.results.store import (
     hydra_config,
     read_record,
 )
-from esc.results.wandb_logger import log_run
+from esc.results.wandb_logger import check_logger, log_run
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ def main(cfg: DictConfig) -> None:
     config hash) in that folder or under `reuse_from` is reused instead, unless `force` is on: its record
     and side files are copied into the run folder."""
     output_dir = Path(HydraConfig.get().runtime.output_dir)
+    if cfg.logger.name == "wandb":
+        check_logger(cfg.logger)
     this_config = config_hash(cfg)
     here = finished_here(output_dir, this_config)
     save_hydra_record(cfg, output_dir)

@@ -16,6 +16,25 @@ def run_name(cfg: DictConfig) -> str:
     return f"{cfg.model.name}-{cfg.quant.name}-{cfg.calibrator.name}-seed{cfg.seed}"
 
 
+def check_logger(settings: DictConfig) -> None:
+    """Refuse W&B settings that wandb.init would refuse, before the run rather than once it has finished."""
+    import wandb
+
+    try:
+        wandb.Settings(mode=settings.mode, project=settings.project, entity=settings.entity)
+    except (ValueError, wandb.Error) as error:  # pydantic's ValidationError is a ValueError
+        reason = " ".join(
+            line.strip()
+            for line in str(error).splitlines()
+            if not line.startswith(("For further", "1 validation error"))
+        )
+        raise ValueError(
+            f"logger=wandb cannot start with logger.mode={settings.mode!r}, "
+            f"logger.project={settings.project!r}, logger.entity={settings.entity!r}: {reason}. logger.mode "
+            "is offline by default (online uploads as the run ends; disabled logs nothing)"
+        ) from None
+
+
 def log_run(cfg: DictConfig, run_dir: Path) -> None:
     """Log the resolved config, metrics.json as the summary, es_history.csv as curves over evaluations and
     the activation scales of scales.json as a table; offline unless `logger.mode` says online."""

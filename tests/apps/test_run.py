@@ -136,6 +136,21 @@ def test_bits_outside_two_to_sixteen_are_refused_by_name_before_the_model_loads(
     assert refusal in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("override", "refusal"),
+    [
+        ("logger.mode=onlien", "logger=wandb cannot start with logger.mode='onlien'"),
+        ("logger.project=a/b", "Invalid project name 'a/b'"),
+    ],
+)
+def test_wandb_settings_that_wandb_would_refuse_are_refused_before_the_run(tmp_path, override, refusal):
+    # No model or data is given: were the logger checked after the run, the missing corpus would be reported.
+    result = esc_run(tmp_path / "run", "logger=wandb", override)
+    assert result.returncode != 0
+    assert refusal in result.stderr and "logger.mode is offline by default" in result.stderr
+    assert not (tmp_path / "run" / ".hydra").exists()
+
+
 def test_the_fused_kernel_gives_the_eager_run_bit_for_bit(tiny_corpora, tiny_ast_dir, tmp_path):
     runs = {}
     for kernel, folder in (("[cpu]", "fused"), ("[]", "eager")):
