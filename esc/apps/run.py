@@ -15,9 +15,9 @@ from esc.records import config_hash, warn_if_made_by_other_code
 from esc.results.store import (
     HYDRA_RECORD,
     METRICS_FILE,
-    REPLACED_METRICS_FILE,
     copy_finished_run,
     find_finished,
+    free_replaced_record,
     hydra_config,
     read_record,
 )
@@ -79,12 +79,11 @@ def main(cfg: DictConfig) -> None:
         copy_finished_run(finished, output_dir)
     else:
         if here is not None:
+            kept = free_replaced_record(here)
             log.warning(
-                "force=true: rerunning the finished run in %s; its record is kept as %s",
-                here,
-                REPLACED_METRICS_FILE,
+                "force=true: rerunning the finished run in %s; its record is kept as %s", here, kept.name
             )
-            (here / METRICS_FILE).replace(here / REPLACED_METRICS_FILE)
+            (here / METRICS_FILE).replace(kept)
         run(cfg, output_dir)
     # A reused run is logged too, so that a sweep's W&B group holds every run it asked for; its summary
     # names the run it was copied from.

@@ -15,8 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 from esc.records import experiment_settings, finished_now, payload_key, write_json
 
 METRICS_FILE = "metrics.json"
-# Where a forced rerun in place keeps the record it replaces: a rerun that fails then leaves no record over
-# a mix of the old run's side files and its own.
+# Where a forced rerun in place keeps the record it replaces (then metrics.replaced.2.json, and so on): a
+# rerun that fails then leaves no record over a mix of the old run's side files and its own.
 REPLACED_METRICS_FILE = "metrics.replaced.json"
 HISTORY_FILE = "es_history.csv"  # beside the record of an ESC run
 THETA_FILE = "es_theta.csv"  # beside the record of an ESC run: each quantizer's local scale and chosen θ
@@ -26,6 +26,16 @@ SIDE_FILES = (SCALES_FILE, HISTORY_FILE, THETA_FILE)  # what a reused run's copy
 HYDRA_RECORD = ".hydra"
 
 log = logging.getLogger(__name__)
+
+
+def free_replaced_record(run_dir: Path) -> Path:
+    """Where a forced rerun in `run_dir` keeps the record it replaces: a name no earlier rerun took, so that
+    every replaced record stays."""
+    path, number = run_dir / REPLACED_METRICS_FILE, 1
+    while path.exists():
+        number += 1
+        path = run_dir / REPLACED_METRICS_FILE.replace(".json", f".{number}.json")
+    return path
 
 
 def run_records(root: Path) -> Iterator[tuple[Path, dict]]:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from esc.results.store import copy_finished_run, find_finished, load_runs, recorded_experiment
+from esc.results.store import (
+    copy_finished_run,
+    find_finished,
+    free_replaced_record,
+    load_runs,
+    recorded_experiment,
+)
 
 
 def finish(folder: Path, config_hash: str, finished_at: str, **record) -> Path:
@@ -161,3 +167,15 @@ def test_an_unreadable_hydra_record_is_named_and_its_run_kept_without_an_experim
     runs = load_runs(tmp_path).set_index("config_hash")
     assert runs.loc["h1", "experiment"] == "" and runs.loc["h1", "run_dir"] == str(broken)
     assert f"{broken / '.hydra' / 'config.yaml'} is not a run's config" in caplog.text
+
+
+def test_each_forced_rerun_keeps_the_record_it_replaces_under_a_name_of_its_own(tmp_path):
+    kept = []
+    for _ in range(3):
+        kept.append(free_replaced_record(tmp_path))
+        kept[-1].write_text("{}")
+    assert [path.name for path in kept] == [
+        "metrics.replaced.json",
+        "metrics.replaced.2.json",
+        "metrics.replaced.3.json",
+    ]
