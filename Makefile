@@ -4,20 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint reproduce corpora ptq bench
+.PHONY: setup lock test lint reproduce corpora ptq bench
 
 setup: $(STAMP)
 
 # A new .venv holds about 5.6 GB (torch's CUDA build): refuse early, with the numbers, when the disk lacks it.
 SETUP_NEEDS_MB := 6000
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || { \
-	  free_mb=$$(df -Pm . | awk 'NR==2 {print $$4}'); \
-	  test "$$free_mb" -ge $(SETUP_NEEDS_MB) || { echo "make setup: .venv needs about $(SETUP_NEEDS_MB) MB of disk, only $$free_mb MB are free here; free some space and rerun"; exit 1; }; \
-	  $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade pip
+$(BIN)/python:
+	@free_mb=$$(df -Pm . | awk 'NR==2 {print $$4}'); \
+	  test "$$free_mb" -ge $(SETUP_NEEDS_MB) || { echo "make setup: .venv needs about $(SETUP_NEEDS_MB) MB of disk, only $$free_mb MB are free here; free some space and rerun"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip==26.3
+
+# Our pins (pyproject.toml), and theirs (constraints.txt), so that a fresh .venv is the one the results used.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+# After changing a pin in pyproject.toml: install it without the old constraints, then freeze what .venv holds.
+lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^esc=='; } > constraints.new
+	mv constraints.new constraints.txt
 	@touch $(STAMP)
 
 lint: $(STAMP)

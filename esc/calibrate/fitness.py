@@ -65,7 +65,9 @@ class FitnessKind:
 
 FITNESS: dict[str, FitnessKind] = {
     "kl": FitnessKind(
-        lambda a, x: a.logits(x), lambda a, x, t: a.logits(x), lambda a, q, x, r, m: kl_rows(q, r, m)
+        lambda a, x: a.posterior_logits(x),
+        lambda a, x, t: a.posterior_logits(x),
+        lambda a, q, x, r, m: kl_rows(q, r, m),
     ),
     "mse": FitnessKind(
         lambda a, x: a.embeddings(x), lambda a, x, t: a.embeddings(x), lambda a, q, x, r, m: mse_rows(q, r, m)

@@ -87,6 +87,11 @@ class SpeechAdapter(nn.Module, ABC):
     def logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """The model's raw output scores."""
 
+    def posterior_logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Scores whose softmax is the model's posterior, which ESC's KL fitness compares: the raw scores,
+        unless the model's training scaled them (a cosine classifier's temperature)."""
+        return self.logits(inputs)
+
     @abstractmethod
     def predictions(self, logits: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor | list[str]:
         """Decoded outputs in the metric's terms: class indices or transcripts."""

@@ -75,7 +75,10 @@ class AudioClassifierAdapter(ClassDecoding, SpeechAdapter):
         unknown_label: str | None = None,
     ) -> None:
         super().__init__(model, extractor)
-        self.labels = LabelMapping(dict(model.config.label2id), label_map, unknown_label)
+        # id2label is what the head's indices mean, and transformers reads its keys as integers; label2id may
+        # be missing from a config, or hold indices as strings.
+        classes = {name: int(index) for index, name in model.config.id2label.items()}
+        self.labels = LabelMapping(classes, label_map, unknown_label)
 
     @classmethod
     def load(cls, pretrained: str, **options) -> AudioClassifierAdapter:

@@ -202,6 +202,11 @@ class SpeechBrainSpeakerAdapter(ClassDecoding, SpeechAdapter):
         """Cosine similarity of each embedding to every class."""
         return self.model.classifier(self.embeddings(inputs).unsqueeze(1)).squeeze(1)
 
+    def posterior_logits(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The cosines at the margin loss's scale, as training made them posteriors: a softmax of cosines in
+        [-1, 1] is nearly uniform, and a KL of it would weigh every class alike, not the top ones."""
+        return self.margin.scale * self.logits(inputs)
+
     def per_example_loss(
         self, logits: torch.Tensor, inputs: dict[str, torch.Tensor], references: torch.Tensor
     ) -> torch.Tensor:

@@ -10,9 +10,11 @@ from esc.calibrate.standard import calibrate_standard, quant_config
 from esc.data.build import build_datamodule
 from esc.models.classifier import AudioClassifierAdapter
 from esc.models.ctc import CTCAdapter
+from esc.models.embedded import build_ecapa
+from esc.models.speechbrain_speaker import SpeechBrainSpeakerAdapter
 from esc.quant import get_activation_scales, quantize
 from tests.tiny_data import data_config
-from tests.tiny_models import save_tiny_wav2vec2_ctc
+from tests.tiny_models import ECAPA_LIKE, save_tiny_wav2vec2_ctc
 
 QUANT = OmegaConf.create(
     {
@@ -52,6 +54,27 @@ def test_every_fitness_scores_bfloat16_outputs_in_float32(tiny_ast_dir):
         rows = FITNESS[kind].rows(adapter, outputs.bfloat16(), {}, reference, None)
         exact = FITNESS[kind].rows(adapter, outputs.bfloat16().float(), {}, reference, None)
         assert rows.dtype == torch.float32 and torch.equal(rows, exact), kind
+
+
+def test_kl_fitness_of_a_cosine_classifier_weighs_the_classes_that_decide(monkeypatch):
+    """ECAPA's cosines are posteriors at the margin loss's scale: lowering the top class until the answer
+    flips must cost more than small changes to the classes that decide nothing."""
+    speakers = [f"id{n:05d}" for n in range(50)]
+    adapter = SpeechBrainSpeakerAdapter(*build_ecapa({"n_mels": 16, "ecapa": ECAPA_LIKE}, speakers, []))
+    generator = torch.Generator().manual_seed(0)
+    cosines = 0.6 * torch.rand(1, 50, generator=generator) - 0.3
+    cosines[0, :2] = torch.tensor([0.7, 0.62])
+    flipped, noisy = cosines.clone(), cosines + 0.05 * torch.randn(1, 50, generator=generator)
+    flipped[0, 0], noisy[0, :2] = 0.6, cosines[0, :2]
+    assert flipped.argmax() == 1 and noisy.argmax() == cosines.argmax() == 0
+    monkeypatch.setattr(adapter, "logits", lambda inputs: inputs["cosines"])
+    kl = FITNESS["kl"]
+    reference = kl.reference(adapter, {"cosines": cosines}, [])
+
+    def fitness(scores: torch.Tensor) -> float:
+        return float(kl.rows(adapter, kl.outputs(adapter, {"cosines": scores}), {}, reference, None))
+
+    assert fitness(flipped) > 100 * fitness(noisy)
 
 
 def assert_same_fitness(actual: torch.Tensor, expected: torch.Tensor) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from omegaconf import OmegaConf
 
 from esc.config import PROJECT_ROOT, plain_options
 from esc.data.synth.kws import WORDS
-from esc.models.classifier import LabelMapping
-from tests.tiny_models import published_labels
+from esc.models.classifier import AudioClassifierAdapter, LabelMapping
+from tests.tiny_models import published_labels, save_tiny_ast
 
 KWS_CHECKPOINTS = ["ast_speech_commands", "wav2vec2_superb_ks", "hubert_superb_ks"]
 SUPERB_COMMANDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -67,3 +69,17 @@ def test_a_mapping_to_a_class_the_model_lacks_is_refused_when_the_model_loads(ma
     refusal = r"name \['(affirmitive|_unkown_)'\], which are not classes of the model"
     with pytest.raises(ValueError, match=refusal):
         LabelMapping({"yes": 0, "_unknown_": 1, "affirmative": 2}, mapping, unknown)
+
+
+@pytest.mark.parametrize("label2id", [None, "as strings"])
+def test_classes_follow_id2label_whatever_label2id_holds(tmp_path, label2id):
+    """A hub config may lack label2id, or write its indices as strings; id2label is what the head means."""
+    config_file = save_tiny_ast(tmp_path, ("no", "yes")) / "config.json"
+    config = json.loads(config_file.read_text())
+    if label2id is None:
+        del config["label2id"]
+    else:
+        config["label2id"] = {"yes": "0", "no": "1"}
+    config_file.write_text(json.dumps(config))
+    adapter = AudioClassifierAdapter.load(str(tmp_path))
+    assert adapter.references(["no", "yes"]).tolist() == [0, 1]
