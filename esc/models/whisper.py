@@ -21,7 +21,7 @@ class WhisperAdapter(SpeechAdapter):
     LibriSpeech results: Whisper writes "21" and "Mr." where LibriSpeech says TWENTY ONE and MISTER.
     """
 
-    def __init__(self, model: nn.Module, processor: WhisperProcessor, max_new_tokens: int = 128) -> None:
+    def __init__(self, model: nn.Module, processor: WhisperProcessor, max_new_tokens: int = 224) -> None:
         super().__init__(model, processor)
         self.max_new_tokens = max_new_tokens
         self.normalise = EnglishTextNormalizer(processor.tokenizer.english_spelling_normalizer or {})
