@@ -20,4 +20,4 @@ def test_the_results_notebook_redraws_every_table_and_figure(tiny_results, monke
     tables = [o for o in outputs if "text/markdown" in o.get("data", {})]
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(tables) == 2 and "minmax W8A8" in tables[-1]["data"]["text/markdown"]
-    assert len(figures) == 4, "the int8 table, convergence, the calibration-size ablation, activation ranges"
+    assert len(figures) == 5, "the int8 table, convergence, θ, the clips ablation, activation ranges"
