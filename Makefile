@@ -59,5 +59,7 @@ ptq: corpora
 	$(BIN)/esc-tables
 
 # Fake-quantization overhead and ESC throughput, as ratios measured in one run (not part of `make test`).
+# Every model by default; BENCH_ARGS picks some, as the README's command for results/bench/cpu.json does.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
