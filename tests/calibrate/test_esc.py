@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from omegaconf import DictConfig
 
 from esc.calibrate import esc
 from esc.calibrate.esc import calibrate_esc, split_holdout
@@ -141,9 +142,9 @@ def test_local_step_from_minmax_runs_and_an_unknown_local_step_is_named(tiny_cor
     assert "calibrator.local='esc' is not a local step" in refusal
 
 
-def loaded_clips_of_a_holdout_run(tiny_corpora, tiny_ast_dir, tmp_path, monkeypatch) -> tuple[list, list]:
-    """The calibration clips, and the clips of each loader that ESC with `es.holdout=0.25` asked for."""
-    cfg = compose_config(
+def holdout_run_config(tiny_corpora, tiny_ast_dir, tmp_path) -> DictConfig:
+    """ESC on the tiny AST with `es.holdout=0.25` of 24 calibration clips, its budget the shared shifts."""
+    return compose_config(
         "run",
         [
             f"data.root={tiny_corpora['kws']}",
@@ -153,10 +154,14 @@ def loaded_clips_of_a_holdout_run(tiny_corpora, tiny_ast_dir, tmp_path, monkeypa
             "data.calib_size=24",
             "es.holdout=0.25",
             "es.budget=16",
-            "es.popsize=8",
             f"es.checkpoint_dir={tmp_path / 'ck'}",
         ],
     )
+
+
+def loaded_clips_of_a_holdout_run(tiny_corpora, tiny_ast_dir, tmp_path, monkeypatch) -> tuple[list, list]:
+    """The calibration clips, and the clips of each loader that ESC with `es.holdout=0.25` asked for."""
+    cfg = holdout_run_config(tiny_corpora, tiny_ast_dir, tmp_path)
     adapter, datamodule = build_adapter(cfg.model), build_datamodule(cfg.data)
     loaded, loader = [], datamodule.loader
     monkeypatch.setattr(datamodule, "loader", lambda clips: loaded.append(clips) or loader(clips))
@@ -180,19 +185,7 @@ def test_the_holdout_chooses_among_the_searchs_best_candidates_and_the_local_ste
 ):
     """The finalists are the search's best candidates, then θ = 0; the one the holdout scores lowest is
     applied, whatever the search clips say."""
-    cfg = compose_config(
-        "run",
-        [
-            f"data.root={tiny_corpora['kws']}",
-            f"model.pretrained={tiny_ast_dir}",
-            "quant=w4a4",
-            "calibrator=esc",
-            "data.calib_size=24",
-            "es.holdout=0.25",
-            "es.budget=16",
-            f"es.checkpoint_dir={tmp_path / 'ck'}",
-        ],
-    )
+    cfg = holdout_run_config(tiny_corpora, tiny_ast_dir, tmp_path)
     finalists = []
 
     def prefers_the_last_candidate_before_the_local_step(scales: torch.Tensor) -> torch.Tensor:
