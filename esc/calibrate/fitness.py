@@ -35,12 +35,26 @@ def position_mean(values: torch.Tensor, mask: torch.Tensor | None = None) -> tor
     return (values * kept).sum(dim=1) / kept.sum(dim=1).clamp(min=1)
 
 
+def peaked_log_softmax(scores: torch.Tensor) -> torch.Tensor:
+    """log_softmax over the last axis, exact where the posterior is nearly one-hot.
+
+    log_softmax subtracts log(1 + s), s the other classes' mass relative to the top one, and in float32
+    1 + s rounds to 1 once s < 6e-8: the top class's log-probability becomes 0, and a KL between two
+    confident posteriors (a trained speaker classifier's, at its training scale) drowns in rounding, even
+    below zero. log1p(s) keeps s.
+    """
+    shifted = scores - scores.amax(dim=-1, keepdim=True)
+    top = F.one_hot(shifted.argmax(dim=-1), shifted.shape[-1]).bool()
+    others = shifted.exp().masked_fill(top, 0.0).sum(dim=-1, keepdim=True)
+    return shifted - torch.log1p(others)
+
+
 def kl_rows(
     quantized: torch.Tensor, reference: torch.Tensor, mask: torch.Tensor | None = None
 ) -> torch.Tensor:
     """KL(float ‖ quantized) of the output posteriors, averaged over the frames/tokens that `mask` keeps."""
-    log_q = F.log_softmax(quantized.float(), dim=-1)
-    log_p = F.log_softmax(reference.float(), dim=-1)
+    log_q = peaked_log_softmax(quantized.float())
+    log_p = peaked_log_softmax(reference.float())
     return position_mean((log_p.exp() * (log_p - log_q)).sum(dim=-1), mask)
 
 

@@ -56,6 +56,19 @@ def test_every_fitness_scores_bfloat16_outputs_in_float32(tiny_ast_dir):
         assert rows.dtype == torch.float32 and torch.equal(rows, exact), kind
 
 
+def test_kl_rows_of_confident_posteriors_match_float64_and_stay_positive():
+    """A trained speaker classifier's posteriors at its training scale: float32's log_softmax rounds the
+    top class to log 1 = 0, which made a KL err by orders of magnitude, and below zero."""
+    generator = torch.Generator().manual_seed(0)
+    reference = 30 * (0.2 * torch.randn(32, 50, generator=generator)).index_fill(1, torch.tensor([0]), 0.85)
+    quantized = reference + 0.3 * torch.randn(32, 50, generator=generator)
+    exact_p = torch.log_softmax(reference.double(), dim=-1)
+    exact = (exact_p.exp() * (exact_p - torch.log_softmax(quantized.double(), dim=-1))).sum(dim=-1)
+    rows = kl_rows(quantized, reference)
+    assert (rows > 0).all()
+    torch.testing.assert_close(rows.double(), exact, rtol=1e-3, atol=0)
+
+
 def test_kl_fitness_of_a_cosine_classifier_weighs_the_classes_that_decide(monkeypatch):
     """ECAPA's cosines are posteriors at the margin loss's scale: lowering the top class until the answer
     flips must cost more than small changes to the classes that decide nothing."""
