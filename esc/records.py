@@ -53,8 +53,8 @@ def weights_stamp(pretrained: str) -> list:
     folder = Path(pretrained)
     if not folder.is_dir():
         return []
-    files = [path for path in sorted(folder.iterdir()) if path.is_file()]
-    return [(path.name, _file_sha256(path, path.stat().st_size, path.stat().st_mtime_ns)) for path in files]
+    files = [(path, path.stat()) for path in sorted(folder.iterdir()) if path.is_file()]
+    return [(path.name, _file_sha256(path, stat.st_size, stat.st_mtime_ns)) for path, stat in files]
 
 
 def input_stamps(pretrained: str, data_root: str | None) -> dict:
@@ -103,9 +103,9 @@ def payload_key(payload: dict, length: int = 20) -> str:
 def experiment_settings(container: dict, keep_seed: bool) -> dict:
     """What tells one experiment from another: a config's settings less its output paths, caches and run
     controls (data loading's included), less the `es` group unless ESC searches, and less its seeds unless
-    `keep_seed`. A float run
-    (no weight or activation quantized) keeps neither calibrator, PTQ, es nor seed: it uses none of them,
-    so a sweep crossing `quant=fp` with calibrators evaluates the float model once."""
+    `keep_seed`. A float run (no weight or activation quantized) keeps neither calibrator, PTQ, es nor
+    seed: it uses none of them, so a sweep crossing `quant=fp` with calibrators evaluates the float model
+    once."""
     settings = {key: value for key, value in container.items() if key not in _UNHASHED_KEYS}
     if isinstance(settings.get("data"), dict):
         settings["data"] = {

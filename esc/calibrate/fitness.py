@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import torch
-from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from esc.calibrate.precision import cuda_float32_matmuls
@@ -44,8 +43,7 @@ def peaked_log_softmax(scores: torch.Tensor) -> torch.Tensor:
     below zero. log1p(s) keeps s.
     """
     shifted = scores - scores.amax(dim=-1, keepdim=True)
-    top = F.one_hot(shifted.argmax(dim=-1), shifted.shape[-1]).bool()
-    others = shifted.exp().masked_fill(top, 0.0).sum(dim=-1, keepdim=True)
+    others = shifted.exp().scatter_(-1, shifted.argmax(dim=-1, keepdim=True), 0.0).sum(dim=-1, keepdim=True)
     return shifted - torch.log1p(others)
 
 
